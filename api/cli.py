@@ -1,0 +1,185 @@
+"""The `pactgraph` command: ingest, validate, query, stats and serve, each with --store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from graph import PactgraphError, Store, answer, ingest, load_ontology, open_store, read_sources, stats
+from graph.errors import Kind
+from graph.ingest import check, parse
+
+app = typer.Typer(
+    help="pactgraph: a knowledge graph of states, leaders and agreements.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", envvar="PACTGRAPH_STORE", help="memory:, oxigraph:PATH (default under ~/.local/share)"
+    ),
+]
+EXIT = {Kind.INVALID: 1, Kind.BAD_INPUT: 2, Kind.BUSY: 3}
+
+
+def _fail(exc: PactgraphError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(EXIT.get(exc.kind, 4))
+
+
+def _open(url: str | None) -> Store:
+    try:
+        return open_store(url)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+
+
+@app.command("ingest")
+def ingest_cmd(
+    paths: Annotated[
+        list[Path], typer.Argument(help="files or directories (every .ttl .nt .nq .trig .jsonld .rdf .csv)")
+    ],
+    store: StoreOption = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="override the format for every file")] = None,
+    no_validate: Annotated[bool, typer.Option("--no-validate", help="skip SHACL validation")] = False,
+) -> None:
+    """Validate and write files into the store, one named graph per file; all or nothing."""
+    db = _open(store)
+    try:
+        sources = read_sources(paths, fmt)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bar:
+            task = bar.add_task("ingest", total=len(sources))
+
+            def progress(name: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, description=f"ingest {name}")
+
+            load_ontology(db)
+            result = ingest(db, sources, validate_shapes=not no_validate, progress=progress)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        db.close()
+    for graph, n in sorted(result.graphs.items()):
+        out.print(f"{n:>8}  {graph}  ({result.files[graph]})", highlight=False)
+    out.print(f"{result.triples} triples in {len(result.graphs)} graph(s)", highlight=False)
+
+
+@app.command("validate")
+def validate_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="files or directories to check")],
+    fmt: Annotated[str | None, typer.Option("--format", help="override the format for every file")] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="also resolve references against this store (default: none)")
+    ] = None,
+) -> None:
+    """Check files against the SHACL shapes without writing anything; exit 1 when invalid."""
+    db = open_store(store) if store else None
+    try:
+        graphs = {}
+        for source in read_sources(paths, fmt):
+            graphs.update(parse(source))
+        report = check(db, graphs)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        if db:
+            db.close()
+    if report.conforms:
+        out.print("conforms: every shape holds")
+        return
+    table = Table("focus node", "path", "rule", "message", title=f"{len(report.violations)} violation(s)")
+    for v in report.violations:
+        table.add_row(v.focus, v.path or "", v.rule, v.message)
+    out.print(table)
+    raise typer.Exit(1)
+
+
+@app.command("query")
+def query_cmd(
+    sparql: Annotated[
+        str, typer.Argument(help="a SPARQL query, or @FILE to read it from a file, or - for stdin")
+    ],
+    store: StoreOption = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, json, xml, csv, tsv; turtle etc. for CONSTRUCT")
+    ] = "table",
+) -> None:
+    """Run a SPARQL query on the store's native engine; a table by default."""
+    text = (
+        sys.stdin.read()
+        if sparql == "-"
+        else Path(sparql[1:]).read_text()
+        if sparql.startswith("@")
+        else sparql
+    )
+    db = _open(store)
+    try:
+        result = answer(db, text, "json" if fmt == "table" else fmt if fmt != "table" else None)
+        if fmt == "table" and result.kind == "graph":
+            result = answer(db, text, "turtle")
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        db.close()
+    if fmt != "table" or result.kind == "graph":
+        sys.stdout.write(result.body.decode("utf-8"))
+        if not result.body.endswith(b"\n"):
+            sys.stdout.write("\n")
+        return
+    data = json.loads(result.body)
+    if result.kind == "ask":
+        out.print("true" if data["boolean"] else "false")
+        return
+    names = data["head"]["vars"]
+    table = Table(*names, title=f"{len(data['results']['bindings'])} row(s)")
+    for row in data["results"]["bindings"]:
+        table.add_row(*(row[n]["value"] if n in row else "" for n in names))
+    out.print(table)
+
+
+@app.command("stats")
+def stats_cmd(store: StoreOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Triples per named graph and instances per class."""
+    db = _open(store)
+    try:
+        s = stats(db)
+    finally:
+        db.close()
+    if as_json:
+        out.print_json(data={"triples": s.triples, "graphs": s.graphs, "classes": s.classes})
+        return
+    graphs = Table("named graph", "triples", title=f"{s.triples} triples")
+    for g, n in s.graphs.items():
+        graphs.add_row(g, str(n))
+    classes = Table("class", "instances")
+    for c, n in s.classes.items():
+        classes.add_row(c, str(n))
+    out.print(graphs)
+    out.print(classes)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""SPARQL as the user writes it: safety checks, then native evaluation and native serialization.
+
+A query or update never reaches the network or the file system: SERVICE and LOAD are refused
+before the engine sees them (the scan skips strings, IRIs and comments, so a label
+containing the word "service" is fine).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal as Lit
+
+import pyoxigraph as ox
+
+from graph.errors import Kind, PactgraphError
+from graph.store import Store
+
+ResultKind = Lit["select", "ask", "graph"]
+
+# Strings (long and short), IRIs and comments: removed before looking for keywords.
+_OPAQUE = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*",
+    re.S,
+)
+_FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
+
+SELECT_FORMATS = {
+    "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
+    "xml": (ox.QueryResultsFormat.XML, "application/sparql-results+xml"),
+    "csv": (ox.QueryResultsFormat.CSV, "text/csv"),
+    "tsv": (ox.QueryResultsFormat.TSV, "text/tab-separated-values"),
+}
+GRAPH_FORMATS = {
+    "turtle": (ox.RdfFormat.TURTLE, "text/turtle"),
+    "ntriples": (ox.RdfFormat.N_TRIPLES, "application/n-triples"),
+    "nquads": (ox.RdfFormat.N_QUADS, "application/n-quads"),
+    "trig": (ox.RdfFormat.TRIG, "application/trig"),
+    "jsonld": (ox.RdfFormat.JSON_LD, "application/ld+json"),
+    "rdfxml": (ox.RdfFormat.RDF_XML, "application/rdf+xml"),
+}
+_RDFLIB_RESULTS = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
+_RDFLIB_GRAPH = {
+    "turtle": "turtle",
+    "ntriples": "nt",
+    "nquads": "nquads",
+    "trig": "trig",
+    "jsonld": "json-ld",
+    "rdfxml": "xml",
+}
+
+
+def refuse_unsafe(text: str, what: str = "query") -> None:
+    """Refuse SERVICE and LOAD, which would make the engine read a URL or a file."""
+    m = _FORBIDDEN.search(_OPAQUE.sub(" ", text))
+    if m:
+        keyword = m.group(1).upper()
+        raise PactgraphError(
+            Kind.BAD_INPUT,
+            f"{keyword} is refused: a {what} may not read remote endpoints, URLs or files",
+            detail={"keyword": keyword, "position": m.start()},
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialized query answer: its kind, bytes and media type."""
+
+    kind: ResultKind
+    body: bytes
+    media_type: str
+
+
+def answer(
+    store: Store,
+    query: str,
+    fmt: str | None = None,
+    default_graphs: list[str] | None = None,
+    named_graphs: list[str] | None = None,
+) -> Answer:
+    """Evaluate `query` on the store's native engine and serialize it with the engine's writer.
+
+    `fmt` names a results format (json, xml, csv, tsv) for SELECT/ASK or an RDF format for
+    CONSTRUCT/DESCRIBE; None picks JSON or Turtle. default/named graphs follow the protocol's
+    default-graph-uri and named-graph-uri; without them the default graph is the union.
+    """
+    refuse_unsafe(query)
+    native = store.oxigraph
+    if native is not None:
+        return _answer_oxigraph(native, query, fmt, default_graphs, named_graphs)
+    return _answer_rdflib(store, query, fmt, default_graphs, named_graphs)
+
+
+def _answer_oxigraph(
+    native: ox.Store,
+    query: str,
+    fmt: str | None,
+    default_graphs: list[str] | None,
+    named_graphs: list[str] | None,
+) -> Answer:
+    kwargs: dict[str, object] = {}
+    if default_graphs:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+    else:
+        kwargs["use_default_graph_as_union"] = True
+    if named_graphs:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+    try:
+        result = native.query(query, **kwargs)  # type: ignore[arg-type]
+    except SyntaxError as exc:
+        raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
+    except ValueError as exc:
+        raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
+    if isinstance(result, ox.QueryTriples):
+        gfmt, media = _graph_format(fmt)
+        return Answer("graph", result.serialize(format=gfmt) or b"", media)
+    rfmt, media = _results_format(fmt)
+    kind: ResultKind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
+    return Answer(kind, result.serialize(format=rfmt) or b"", media)
+
+
+def _answer_rdflib(
+    store: Store,
+    query: str,
+    fmt: str | None,
+    default_graphs: list[str] | None,
+    named_graphs: list[str] | None,
+) -> Answer:
+    if default_graphs or named_graphs:
+        raise PactgraphError(Kind.BAD_INPUT, "default-graph-uri / named-graph-uri need the oxigraph: backend")
+    result = store.query(query)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        name = _graph_name(fmt)
+        assert result.graph is not None
+        return Answer(
+            "graph",
+            result.graph.serialize(format=_RDFLIB_GRAPH[name], encoding="utf-8"),
+            GRAPH_FORMATS[name][1],
+        )
+    name = _results_name(fmt)
+    body = result.serialize(format=_RDFLIB_RESULTS[name], encoding="utf-8")
+    return Answer("ask" if result.type == "ASK" else "select", body or b"", SELECT_FORMATS[name][1])
+
+
+def _results_name(fmt: str | None) -> str:
+    name = (fmt or "json").lower()
+    if name not in SELECT_FORMATS:
+        raise PactgraphError(
+            Kind.NOT_ACCEPTABLE,
+            f"{name!r} is not a results format for SELECT/ASK; use {', '.join(SELECT_FORMATS)}",
+        )
+    return name
+
+
+def _graph_name(fmt: str | None) -> str:
+    name = (fmt or "turtle").lower()
+    name = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "json-ld": "jsonld", "xml": "rdfxml"}.get(
+        name, name
+    )
+    if name not in GRAPH_FORMATS:
+        raise PactgraphError(
+            Kind.NOT_ACCEPTABLE,
+            f"{name!r} is not an RDF format for CONSTRUCT/DESCRIBE; use {', '.join(GRAPH_FORMATS)}",
+        )
+    return name
+
+
+def _results_format(fmt: str | None) -> tuple[ox.QueryResultsFormat, str]:
+    return SELECT_FORMATS[_results_name(fmt)]
+
+
+def _graph_format(fmt: str | None) -> tuple[ox.RdfFormat, str]:
+    return GRAPH_FORMATS[_graph_name(fmt)]

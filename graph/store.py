@@ -1,0 +1,275 @@
+"""The store: one class that owns the rdflib Dataset and hides the backend behind it.
+
+Store URLs: ``memory:`` (rdflib in memory), ``oxigraph:PATH`` (Oxigraph on disk, the
+default). SPARQL runs on the backend's native engine: on Oxigraph the query string goes
+to Oxigraph itself (oxrdflib passes strings and bindings through as substitutions), and
+hot paths may ask for the pyoxigraph handle directly (`Store.oxigraph`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib.plugins.sparql
+from oxrdflib import OxigraphStore
+from oxrdflib._converter import from_ox, to_ox
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+from rdflib.term import Identifier, Node
+
+from graph.errors import Kind, PactgraphError
+
+# rdflib would fetch FROM/FROM NAMED graphs from the web; a query never reaches the network.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+DEFAULT_STORE = "oxigraph:" + str(Path.home() / ".local" / "share" / "pactgraph" / "store")
+_STAGING = "urn:pactgraph:staging:"
+
+
+def default_store_url() -> str:
+    """The store named by PACTGRAPH_STORE, else the on-disk default under ~/.local/share."""
+    return os.environ.get("PACTGRAPH_STORE") or DEFAULT_STORE
+
+
+@dataclass(frozen=True)
+class StoreUrl:
+    kind: str  # "memory" | "oxigraph" | "sparql"
+    location: str
+
+    @classmethod
+    def parse(cls, url: str) -> StoreUrl:
+        kind, sep, location = url.partition(":")
+        if not sep or kind not in ("memory", "oxigraph", "sparql"):
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                f"unknown store {url!r}: use memory:, oxigraph:PATH or sparql:QUERY_URL[,UPDATE_URL]",
+            )
+        if kind == "oxigraph" and not location:
+            raise PactgraphError(Kind.BAD_INPUT, "oxigraph: needs a directory, e.g. oxigraph:./store")
+        if kind == "sparql":
+            raise PactgraphError(Kind.BAD_INPUT, "the sparql: backend is not available yet (issue 8)")
+        return cls(kind, location)
+
+
+class Store:
+    """A dataset of named graphs, one per source; the default graph is their union."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = StoreUrl.parse(url)
+        self.kind = parsed.kind
+        self._write_lock = threading.RLock()
+        self._version = 0
+        self._ox: ox.Store | None = None
+        if parsed.kind == "oxigraph":
+            path = Path(parsed.location).expanduser()
+            path.mkdir(parents=True, exist_ok=True)
+            self.path: Path | None = path
+            try:
+                self._ox = ox.Store(str(path))
+            except OSError as exc:
+                if "lock" in str(exc).lower():
+                    raise PactgraphError(
+                        Kind.BUSY,
+                        f"the store at {path} is open in another process (a running `pactgraph serve`?); "
+                        "stop it, or send the data to that server's POST /ingest",
+                    ) from exc
+                raise PactgraphError(Kind.UNAVAILABLE, f"cannot open the store at {path}: {exc}") from exc
+            self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=True)
+            self._drop_staging()
+        else:
+            self.path = None
+            self.dataset = Dataset(default_union=True)
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def oxigraph(self) -> ox.Store | None:
+        """The native Oxigraph handle on the `oxigraph:` backend, for hot paths; None elsewhere."""
+        return self._ox
+
+    @property
+    def version(self) -> int:
+        """Grows by one on every write made through this object; caches key on it."""
+        return self._version
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
+        """Run a SPARQL query on the native engine over the union of graphs.
+
+        `bindings` are values for variables, passed to the engine as bound terms (Oxigraph's
+        substitutions, rdflib's initBindings): user input never enters the query string.
+        Oxigraph only substitutes variables the query projects, so bound ones must be selected.
+        """
+        init: dict[str, Identifier] = {k: v for k, v in (bindings or {}).items()}  # type: ignore[misc]
+        try:
+            return self.dataset.query(sparql, initBindings=init)
+        except SyntaxError as exc:
+            raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
+        except Exception as exc:
+            if type(exc).__name__ in ("ParseException", "ParseSyntaxException"):
+                raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
+            raise
+
+    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]:
+        """Rows of a SELECT query as dicts of variable name to rdflib term (unbound ones left out)."""
+        result = self.query(sparql, bindings)
+        names = [str(v) for v in result.vars or []]
+        return [
+            {name: value for name, value in zip(names, row, strict=False) if value is not None}  # type: ignore[arg-type]
+            for row in result
+        ]
+
+    def graph_names(self) -> list[URIRef]:
+        """Every named graph that holds at least one triple (staging graphs excluded)."""
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(
+            (g for r in rows if isinstance(g := r["g"], URIRef) and not str(g).startswith(_STAGING)), key=str
+        )
+
+    def graph(self, name: URIRef) -> Graph:
+        """A read view of one named graph."""
+        return self.dataset.graph(name)
+
+    def count(self, graph: URIRef | None = None) -> int:
+        """Triples in one named graph, or quads in the whole dataset."""
+        if graph is None:
+            rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        else:
+            rows = self.select(
+                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", {"g": graph}
+            )
+        return int(str(rows[0]["n"])) if rows else 0
+
+    def quads(self) -> Iterator[tuple[Node, Node, Node, URIRef]]:
+        """Every quad in a named graph (the default graph of the store is not used)."""
+        if self._ox is not None:
+            for q in self._ox.quads_for_pattern(None, None, None, None):
+                if isinstance(q.graph_name, ox.NamedNode):
+                    yield (
+                        term(q.subject),
+                        term(q.predicate),
+                        term(q.object),
+                        URIRef(q.graph_name.value),
+                    )
+            return
+        for s, p, o, g in self.dataset.quads((None, None, None, None)):
+            if isinstance(g, URIRef):
+                yield (s, p, o, g)
+            elif isinstance(g, Graph) and isinstance(g.identifier, URIRef):
+                yield (s, p, o, g.identifier)
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Serialize writers in this process and bump the version after each write."""
+        with self._write_lock:
+            try:
+                yield
+            finally:
+                self._version += 1
+
+    def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
+        """Replace each named graph's content with the given triples, all graphs at once or none.
+
+        On Oxigraph the new triples go into staging graphs first (one transaction), then one
+        SPARQL update moves them over the old ones (a second, atomic transaction). A crash in
+        between leaves only staging graphs, which the next open drops.
+        """
+        with self.writing():
+            if self._ox is not None:
+                self._replace_oxigraph(graphs)
+            else:
+                self._replace_memory(graphs)
+
+    def _replace_oxigraph(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
+        assert self._ox is not None
+        token = uuid.uuid4().hex
+        staged: list[tuple[URIRef, ox.NamedNode | None]] = []
+        quads: list[ox.Quad] = []
+        for i, (name, triples) in enumerate(graphs.items()):
+            stage = ox.NamedNode(f"{_STAGING}{token}:{i}")
+            before = len(quads)
+            quads.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), stage) for s, p, o in triples)  # type: ignore[arg-type]
+            staged.append((name, stage if len(quads) > before else None))
+        try:
+            self._ox.extend(quads)
+            ops = [
+                f"MOVE SILENT GRAPH {stage} TO GRAPH <{name}>" if stage else f"DROP SILENT GRAPH <{name}>"
+                for name, stage in staged
+            ]
+            self._ox.update(" ;\n".join(ops))
+        except BaseException:
+            self._drop_staging()
+            raise
+
+    def _replace_memory(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
+        # Build every new graph before touching the dataset, so a bad triple changes nothing.
+        built = {name: list(triples) for name, triples in graphs.items()}
+        for name, triples in built.items():
+            self.dataset.remove_graph(name)
+            g = self.dataset.graph(name)
+            for t in triples:
+                g.add(t)
+
+    def update(self, sparql_update: str) -> None:
+        """Run a SPARQL 1.1 Update on the native engine, in one transaction where the backend has them."""
+        with self.writing():
+            try:
+                if self._ox is not None:
+                    self._ox.update(sparql_update)
+                else:
+                    self.dataset.update(sparql_update)
+            except SyntaxError as exc:
+                raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL update: {exc}") from exc
+
+    def drop_graph(self, name: URIRef) -> None:
+        with self.writing():
+            if self._ox is not None:
+                self._ox.remove_graph(ox.NamedNode(str(name)))
+            else:
+                self.dataset.remove_graph(name)
+
+    def _drop_staging(self) -> None:
+        assert self._ox is not None
+        for g in list(self._ox.named_graphs()):
+            if isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
+                self._ox.remove_graph(g)
+
+    def flush(self) -> None:
+        if self._ox is not None:
+            self._ox.flush()
+
+    def close(self) -> None:
+        """Release the backend (the on-disk lock goes with the last reference to it)."""
+        if self._ox is not None:
+            self._ox.flush()
+        self.dataset = Dataset()
+        self._ox = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def term(value: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    """An Oxigraph term as an rdflib term (quoted triples are not used by pactgraph)."""
+    node = from_ox(value)
+    if node is None or isinstance(node, tuple):
+        raise PactgraphError(Kind.BAD_INPUT, "RDF-star quoted triples are not supported")
+    return node
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open the store named by `url`, PACTGRAPH_STORE, or the on-disk default."""
+    return Store(url or default_store_url())

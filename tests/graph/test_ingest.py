@@ -1,0 +1,165 @@
+"""Ingest: every format into the right named graph, all or nothing, validated, idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+
+from graph import Kind, PactgraphError, SourceInput, Store, graph_for, ingest, read_sources
+from graph.formats import RDF_FORMATS
+from ontology import GRAPH_BASE
+
+PG = "https://pactgraph.org/ontology#"
+ID = "https://pactgraph.org/id/"
+
+MINI = f"""
+@prefix pg: <{PG}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<{ID}state/XAA> a pg:State ; rdfs:label "Atlantis"@en ; pg:isoAlpha3 "XAA" .
+<{ID}state/XBB> a pg:State ; rdfs:label "Borduria"@en ; pg:isoAlpha3 "XBB" .
+<{ID}source/test> a pg:Source ; rdfs:label "Test source"@en ; dcterms:title "Test"@en ; dcterms:publisher "Us"@en .
+<{ID}agreement/xa-xb> a pg:Treaty ; rdfs:label "Atlantis–Borduria treaty"@en ;
+    pg:signatory <{ID}state/XAA>, <{ID}state/XBB> ; pg:signingDate "2020-02"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
+    pg:source <{ID}source/test> .
+"""
+
+
+def mini_graph() -> Graph:
+    return Graph().parse(data=MINI, format="turtle")
+
+
+def as_bytes(fmt: str) -> bytes:
+    g = mini_graph()
+    if fmt in ("nquads", "trig"):
+        ds = Dataset()
+        ds.graph(URIRef("urn:x:ignored")).remove((None, None, None))
+        for t in g:
+            ds.add(t)  # default graph: goes to the file's graph
+        return ds.serialize(format=RDF_FORMATS[fmt].rdflib, encoding="utf-8")
+    return g.serialize(format=RDF_FORMATS[fmt].rdflib, encoding="utf-8")
+
+
+def snapshot(store: Store) -> list[tuple[str, ...]]:
+    return sorted(tuple(t.n3() for t in q) for q in store.quads())
+
+
+@pytest.mark.parametrize("fmt", sorted(RDF_FORMATS))
+def test_each_rdf_format_lands_in_its_graph(store: Store, fmt: str) -> None:
+    name = f"mini{RDF_FORMATS[fmt].extensions[0]}"
+    result = ingest(store, [SourceInput(name, as_bytes(fmt), fmt, graph_for(name))])
+    graph = URIRef(GRAPH_BASE + "mini")
+    assert list(result.graphs) == [str(graph)]
+    rows = store.select(
+        f"SELECT ?g ?d WHERE {{ GRAPH ?g {{ <{ID}agreement/xa-xb> <{PG}signingDate> ?d }} }}"
+    )
+    assert rows == [{"g": graph, "d": Literal("2020-02", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYearMonth"))}]
+    # every triple of the source, plus the graph's own description
+    assert store.count(graph) == len(mini_graph()) + 4
+
+
+def test_named_graphs_in_quad_formats_are_kept(store: Store) -> None:
+    g = URIRef("https://example.org/graph/other")
+    data = f'<{ID}state/XAA> <http://www.w3.org/2000/01/rdf-schema#label> "Atlantis"@en <{g}> .\n'.encode()
+    ingest(store, [SourceInput("q.nq", data, "nquads", graph_for("q.nq"))])
+    assert g in store.graph_names()
+
+
+def test_csv_facts(store: Store, tmp_path: Path) -> None:
+    ingest(store, [SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))])
+    csv = (
+        "kind,subject,object,start,end,status,source,quote,detail\n"
+        "membership,state/XAA,org/club,2001-05-01,2003,confirmed,source/test,,founder\n"
+        "sanction,state/XAA,state/XBB,2024-12,,reported,source/test,They said so,Programme X\n"
+    )
+    club = f'<{ID}org/club> a <{PG}Alliance> ; <http://www.w3.org/2000/01/rdf-schema#label> "Club"@en .'
+    ingest(store, [SourceInput("club.ttl", club.encode(), "turtle", graph_for("club.ttl")),
+                   SourceInput("facts.csv", csv.encode(), "csv", graph_for("facts.csv"))])
+    rows = store.select(
+        f"SELECT ?m ?start ?end WHERE {{ ?m <{PG}member> <{ID}state/XAA> ; <{PG}start> ?start ; <{PG}end> ?end }}"
+    )
+    assert [(str(r["m"]), str(r["start"]), str(r["end"])) for r in rows] == [
+        (f"{ID}membership/state-XAA--org-club--2001-05-01", "2001-05-01", "2003")
+    ]
+    status = store.select(f"SELECT ?st WHERE {{ ?x a <{PG}Sanction> ; <{PG}status> ?st }}")
+    assert status == [{"st": URIRef(PG + "Reported")}]
+
+
+def test_csv_errors_name_line_and_column(store: Store) -> None:
+    csv = "kind,subject,object,start,end,status,source,quote,detail\nmembership,state/XAA,org/x,2025-13-45,,,,,\n"
+    with pytest.raises(PactgraphError) as info:
+        ingest(store, [SourceInput("bad.csv", csv.encode(), "csv", graph_for("bad.csv"))])
+    assert info.value.kind == Kind.BAD_INPUT
+    assert "bad.csv: line 2, column start" in info.value.message
+    assert store.count() == 0
+
+
+def test_broken_file_leaves_store_unchanged(store: Store) -> None:
+    ingest(store, [SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))])
+    before = snapshot(store)
+    good = MINI.replace("Atlantis", "Atlantis II").encode()
+    broken = (MINI + "\n<a> <b> \"unterminated .\n").encode()
+    with pytest.raises(PactgraphError) as info:
+        ingest(store, [SourceInput("mini.ttl", good, "turtle", graph_for("mini.ttl")),
+                       SourceInput("broken.ttl", broken, "turtle", graph_for("broken.ttl"))])
+    assert info.value.kind == Kind.BAD_INPUT
+    assert "broken.ttl" in info.value.message and "line" in info.value.message
+    assert snapshot(store) == before
+
+
+def test_shape_violation_names_focus_and_rule(store: Store) -> None:
+    bad = MINI.replace(f"pg:signatory <{ID}state/XAA>, <{ID}state/XBB>", f"pg:signatory <{ID}state/XAA>")
+    with pytest.raises(PactgraphError) as info:
+        ingest(store, [SourceInput("one-party.ttl", bad.encode(), "turtle", graph_for("one-party.ttl"))])
+    err = info.value
+    assert err.kind == Kind.INVALID
+    assert err.detail == [
+        {
+            "file": "one-party.ttl",
+            "focus": f"{ID}agreement/xa-xb",
+            "path": f"{PG}signatory",
+            "rule": "MinCountConstraintComponent",
+            "message": "an agreement has at least two signatories (pg:signatory), each an actor",
+            "value": None,
+        }
+    ]
+    assert store.count() == 0
+
+
+def test_end_before_start_is_refused(store: Store) -> None:
+    data = MINI + f"""
+<{ID}membership/x> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}org/c> ;
+    pg:start "2024-12-08"^^<http://www.w3.org/2001/XMLSchema#date> ; pg:end "2024-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
+    pg:status pg:Confirmed ; pg:source <{ID}source/test> .
+<{ID}org/c> a pg:Alliance ; rdfs:label "C"@en .
+"""
+    with pytest.raises(PactgraphError) as info:
+        ingest(store, [SourceInput("m.ttl", data.encode(), "turtle", graph_for("m.ttl"))])
+    assert [v["message"] for v in info.value.detail] == ["end (2024-11) is before start (2024-12-08)"]
+
+
+def test_same_month_end_is_not_before_start(store: Store) -> None:
+    data = MINI + f"""
+<{ID}membership/x> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}org/c> ;
+    pg:start "2024-12-08"^^<http://www.w3.org/2001/XMLSchema#date> ; pg:end "2024-12"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
+    pg:status pg:Confirmed ; pg:source <{ID}source/test> .
+<{ID}org/c> a pg:Alliance ; rdfs:label "C"@en .
+"""
+    ingest(store, [SourceInput("m.ttl", data.encode(), "turtle", graph_for("m.ttl"))])
+
+
+def test_reingest_is_idempotent(store: Store) -> None:
+    src = SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))
+    ingest(store, [src])
+    first = snapshot(store)
+    ingest(store, [src])
+    assert snapshot(store) == first
+
+
+def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.docx").write_text("x")
+    with pytest.raises(PactgraphError, match="cannot tell the format"):
+        read_sources([tmp_path / "notes.docx"])
+    with pytest.raises(PactgraphError, match="no such file"):
+        read_sources([tmp_path / "missing.ttl"])
