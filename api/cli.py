@@ -177,6 +177,29 @@ def stats_cmd(store: StoreOption = None, as_json: Annotated[bool, typer.Option("
     out.print(classes)
 
 
+@app.command("serve")
+def serve_cmd(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the HTTP API (SPARQL, graph store, ingest, stats); an empty store gets the bundled data."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings.from_env(store=store)
+    try:
+        db = open_store(settings.store)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    try:
+        uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+    finally:
+        db.close()
+
+
 def main() -> None:
     app()
 

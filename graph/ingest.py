@@ -71,7 +71,7 @@ def parse(source: SourceInput) -> dict[URIRef, Graph]:
         for quad in ox.parse(source.data, format=fmt.oxigraph, base_iri=str(source.graph)):
             # Blank-node graph names (JSON-LD's anonymous @graph) fold into the file's graph.
             named = isinstance(quad.graph_name, ox.NamedNode)
-            name = URIRef(quad.graph_name.value) if named else source.graph  # type: ignore[union-attr]
+            name = URIRef(quad.graph_name.value) if named else source.graph
             g = graphs.setdefault(name, Graph(identifier=name))
             g.add((term(quad.subject), term(quad.predicate), term(quad.object)))
     except SyntaxError as exc:

@@ -176,3 +176,15 @@ def _results_format(fmt: str | None) -> tuple[ox.QueryResultsFormat, str]:
 
 def _graph_format(fmt: str | None) -> tuple[ox.RdfFormat, str]:
     return GRAPH_FORMATS[_graph_name(fmt)]
+
+
+_PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[\w.-]*:\s*|BASE\s+)\s*)*", re.I)
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
+
+
+def query_form(text: str) -> ResultKind:
+    """Whether a query answers with solutions, a boolean or a graph (for content negotiation)."""
+    m = _FORM.search(_OPAQUE.sub(" ", text))
+    if not m:
+        return "select"
+    return {"SELECT": "select", "ASK": "ask"}.get(m.group(1).upper(), "graph")  # type: ignore[return-value]

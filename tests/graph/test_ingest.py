@@ -51,10 +51,10 @@ def test_each_rdf_format_lands_in_its_graph(store: Store, fmt: str) -> None:
     result = ingest(store, [SourceInput(name, as_bytes(fmt), fmt, graph_for(name))])
     graph = URIRef(GRAPH_BASE + "mini")
     assert list(result.graphs) == [str(graph)]
-    rows = store.select(
-        f"SELECT ?g ?d WHERE {{ GRAPH ?g {{ <{ID}agreement/xa-xb> <{PG}signingDate> ?d }} }}"
-    )
-    assert rows == [{"g": graph, "d": Literal("2020-02", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYearMonth"))}]
+    rows = store.select(f"SELECT ?g ?d WHERE {{ GRAPH ?g {{ <{ID}agreement/xa-xb> <{PG}signingDate> ?d }} }}")
+    assert rows == [
+        {"g": graph, "d": Literal("2020-02", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYearMonth"))}
+    ]
     # every triple of the source, plus the graph's own description
     assert store.count(graph) == len(mini_graph()) + 4
 
@@ -74,8 +74,13 @@ def test_csv_facts(store: Store, tmp_path: Path) -> None:
         "sanction,state/XAA,state/XBB,2024-12,,reported,source/test,They said so,Programme X\n"
     )
     club = f'<{ID}org/club> a <{PG}Alliance> ; <http://www.w3.org/2000/01/rdf-schema#label> "Club"@en .'
-    ingest(store, [SourceInput("club.ttl", club.encode(), "turtle", graph_for("club.ttl")),
-                   SourceInput("facts.csv", csv.encode(), "csv", graph_for("facts.csv"))])
+    ingest(
+        store,
+        [
+            SourceInput("club.ttl", club.encode(), "turtle", graph_for("club.ttl")),
+            SourceInput("facts.csv", csv.encode(), "csv", graph_for("facts.csv")),
+        ],
+    )
     rows = store.select(
         f"SELECT ?m ?start ?end WHERE {{ ?m <{PG}member> <{ID}state/XAA> ; <{PG}start> ?start ; <{PG}end> ?end }}"
     )
@@ -99,10 +104,15 @@ def test_broken_file_leaves_store_unchanged(store: Store) -> None:
     ingest(store, [SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))])
     before = snapshot(store)
     good = MINI.replace("Atlantis", "Atlantis II").encode()
-    broken = (MINI + "\n<a> <b> \"unterminated .\n").encode()
+    broken = (MINI + '\n<a> <b> "unterminated .\n').encode()
     with pytest.raises(PactgraphError) as info:
-        ingest(store, [SourceInput("mini.ttl", good, "turtle", graph_for("mini.ttl")),
-                       SourceInput("broken.ttl", broken, "turtle", graph_for("broken.ttl"))])
+        ingest(
+            store,
+            [
+                SourceInput("mini.ttl", good, "turtle", graph_for("mini.ttl")),
+                SourceInput("broken.ttl", broken, "turtle", graph_for("broken.ttl")),
+            ],
+        )
     assert info.value.kind == Kind.BAD_INPUT
     assert "broken.ttl" in info.value.message and "line" in info.value.message
     assert snapshot(store) == before
@@ -128,24 +138,30 @@ def test_shape_violation_names_focus_and_rule(store: Store) -> None:
 
 
 def test_end_before_start_is_refused(store: Store) -> None:
-    data = MINI + f"""
+    data = (
+        MINI
+        + f"""
 <{ID}membership/x> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}org/c> ;
     pg:start "2024-12-08"^^<http://www.w3.org/2001/XMLSchema#date> ; pg:end "2024-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
     pg:status pg:Confirmed ; pg:source <{ID}source/test> .
 <{ID}org/c> a pg:Alliance ; rdfs:label "C"@en .
 """
+    )
     with pytest.raises(PactgraphError) as info:
         ingest(store, [SourceInput("m.ttl", data.encode(), "turtle", graph_for("m.ttl"))])
     assert [v["message"] for v in info.value.detail] == ["end (2024-11) is before start (2024-12-08)"]
 
 
 def test_same_month_end_is_not_before_start(store: Store) -> None:
-    data = MINI + f"""
+    data = (
+        MINI
+        + f"""
 <{ID}membership/x> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}org/c> ;
     pg:start "2024-12-08"^^<http://www.w3.org/2001/XMLSchema#date> ; pg:end "2024-12"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
     pg:status pg:Confirmed ; pg:source <{ID}source/test> .
 <{ID}org/c> a pg:Alliance ; rdfs:label "C"@en .
 """
+    )
     ingest(store, [SourceInput("m.ttl", data.encode(), "turtle", graph_for("m.ttl"))])
 
 

@@ -1,0 +1,69 @@
+"""The FastAPI app factory: settings in, app out; `serve` and the tests share it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import errors
+from api.routers import meta, sparql
+from api.routers import store as graph_store
+from api.settings import Settings
+from api.state import AppState
+from data import DATA_DIR
+from graph import PactgraphError, Store, ingest, load_ontology, open_store, read_sources
+from ontology import ONTOLOGY_GRAPH
+
+
+def load_bundled_if_empty(db: Store) -> None:
+    """An empty store gets the ontology and the bundled data, so `serve` answers at once."""
+    names = db.graph_names()
+    if not names:
+        load_ontology(db)
+        ingest(db, read_sources([DATA_DIR]))
+    elif ONTOLOGY_GRAPH not in names:
+        load_ontology(db)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app. `store` may be given (tests); otherwise it is opened from settings.store."""
+    cfg = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = store or open_store(cfg.store)
+        st = AppState(settings=cfg, store=db)
+        app.state.pactgraph = st
+        try:
+            if cfg.load_bundled:
+                await st.run(lambda: load_bundled_if_empty(db), timeout=600)
+            st.ready = True
+            yield
+        finally:
+            st.pool.shutdown(wait=False, cancel_futures=True)
+            if store is None:
+                db.close()
+
+    app = FastAPI(
+        title="pactgraph",
+        version="0.1.0",
+        description="A knowledge graph of states, leaders and agreements: SPARQL 1.1, graph store, ingest.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
+        allow_headers=["*"],
+    )
+    errors.install(app)
+    app.include_router(sparql.router)
+    app.include_router(graph_store.router)
+    app.include_router(meta.router)
+    return app
+
+
+__all__ = ["PactgraphError", "create_app"]

@@ -1,0 +1,45 @@
+"""Counts, health, readiness and the ontology."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.negotiation import choose
+from api.state import state
+from graph import stats
+from graph.formats import rdf_format
+from graph.sparql import GRAPH_FORMATS
+from ontology import ONTOLOGY_PATH
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/stats", summary="Triples per named graph, instances per class")
+async def get_stats(request: Request) -> dict[str, object]:
+    st = state(request)
+    s = await st.run(lambda: stats(st.store))
+    return {"triples": s.triples, "graphs": s.graphs, "classes": s.classes}
+
+
+@router.get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: store open and data loaded")
+async def readyz(request: Request) -> Response:
+    st = state(request)
+    if not st.ready:
+        return Response('{"status": "starting"}', status_code=503, media_type="application/json")
+    return Response('{"status": "ready"}', media_type="application/json")
+
+
+@router.get("/ontology", summary="The ontology, in the negotiated RDF format")
+async def ontology(request: Request, format: str | None = None) -> Response:
+    name = choose("graph", request.headers.get("accept"), format)
+    if name == "turtle":
+        return Response(ONTOLOGY_PATH.read_bytes(), media_type="text/turtle")
+    from rdflib import Graph
+
+    body = Graph().parse(ONTOLOGY_PATH).serialize(format=rdf_format(name).rdflib, encoding="utf-8")
+    return Response(body, media_type=GRAPH_FORMATS[name][1])

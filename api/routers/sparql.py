@@ -1,0 +1,91 @@
+"""The SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query) and update."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.negotiation import choose
+from api.state import read_body, require_token, state
+from graph import Kind, PactgraphError, answer, refuse_unsafe
+from graph.sparql import query_form
+
+router = APIRouter(tags=["sparql"])
+
+SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix pg: <https://pactgraph.org/ontology#> .
+[] a sd:Service ;
+   sd:endpoint <{endpoint}> ;
+   sd:supportedLanguage sd:SPARQL11Query ;
+   sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>, <http://www.w3.org/ns/formats/SPARQL_Results_XML>,
+       <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
+       <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/N-Triples>,
+       <http://www.w3.org/ns/formats/JSON-LD>, <http://www.w3.org/ns/formats/RDF_XML> ;
+   sd:feature sd:UnionDefaultGraph ;
+   sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> .
+"""
+
+
+async def _params(request: Request) -> tuple[str | None, list[str], list[str], str | None]:
+    """query, default-graph-uri, named-graph-uri and format from the URL and, for POST, the body."""
+    q = request.query_params
+    query = q.get("query")
+    defaults, named = q.getlist("default-graph-uri"), q.getlist("named-graph-uri")
+    fmt = q.get("format")
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await read_body(request)
+        if ctype == "application/sparql-query":
+            query = body.decode("utf-8", errors="strict")
+        elif ctype == "application/x-www-form-urlencoded":
+            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            query = form["query"][0] if form.get("query") else query
+            defaults += form.get("default-graph-uri", [])
+            named += form.get("named-graph-uri", [])
+            fmt = form["format"][0] if form.get("format") else fmt
+        else:
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                f"POST /sparql takes application/sparql-query or a form (application/x-www-form-urlencoded), "
+                f"not {ctype or 'no content type'}",
+            )
+    return query, defaults, named, fmt
+
+
+@router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query")
+async def sparql(request: Request, query: Annotated[str | None, Query()] = None) -> Response:
+    """Answer a SPARQL query on the store's native engine; results by Accept or format=.
+
+    Without a query, the service description (Turtle)."""
+    text, defaults, named, fmt = await _params(request)
+    if not text:
+        body = SERVICE_DESCRIPTION.format(endpoint=str(request.url.replace(query="")))
+        return Response(body, media_type="text/turtle")
+    refuse_unsafe(text)
+    name = choose(query_form(text), request.headers.get("accept"), fmt)
+    st = state(request)
+    result = await st.run(lambda: answer(st.store, text, name, defaults or None, named or None))
+    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+
+@router.post("/update", summary="SPARQL 1.1 update", dependencies=[Depends(require_token)])
+async def update(request: Request) -> Response:
+    """Run a SPARQL 1.1 Update in one transaction (form `update=` or application/sparql-update)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await read_body(request)
+    if ctype == "application/sparql-update":
+        text = body.decode("utf-8")
+    elif ctype == "application/x-www-form-urlencoded":
+        text = (parse_qs(body.decode("utf-8")).get("update") or [""])[0]
+    else:
+        raise PactgraphError(
+            Kind.BAD_INPUT, "POST /update takes application/sparql-update or a form with update="
+        )
+    if not text.strip():
+        raise PactgraphError(Kind.BAD_INPUT, "no update given")
+    refuse_unsafe(text, "update")
+    st = state(request)
+    await st.run(lambda: st.store.update(text))
+    return Response(status_code=204)

@@ -1,0 +1,79 @@
+"""What the app holds while it runs: settings, the open store, and the query runner."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from fastapi import Request
+
+from api.settings import Settings
+from graph import Kind, PactgraphError, Store
+
+T = TypeVar("T")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    store: Store
+    ready: bool = False
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+
+    async def run(self, work: Callable[[], T], timeout: float | None = None) -> T:
+        """Run store work off the event loop under the query deadline; 503 when it passes."""
+        loop = asyncio.get_running_loop()
+        limit = self.settings.query_timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self.pool, work), limit)
+        except TimeoutError:
+            raise PactgraphError(
+                Kind.TIMEOUT,
+                f"the query ran past the time limit of {limit:g} s (PACTGRAPH_QUERY_TIMEOUT); "
+                "narrow it with LIMIT or more specific patterns",
+            ) from None
+
+
+def state(request: Request) -> AppState:
+    st: AppState = request.app.state.pactgraph
+    return st
+
+
+def require_token(request: Request) -> None:
+    """Writes need `Authorization: Bearer <PACTGRAPH_TOKEN>`; with no token configured they are off."""
+    expected = state(request).settings.token
+    if not expected:
+        raise PactgraphError(
+            Kind.FORBIDDEN, "writes are off on this server: start it with PACTGRAPH_TOKEN set to enable them"
+        )
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise PactgraphError(
+            Kind.UNAUTHORIZED, "this write needs a bearer token: Authorization: Bearer <token>"
+        )
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise PactgraphError(Kind.FORBIDDEN, "the bearer token is not the one this server accepts")
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused with 413 as soon as it passes PACTGRAPH_MAX_BODY."""
+    limit = state(request).settings.max_body
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PactgraphError(
+            Kind.TOO_LARGE, f"request body over the limit of {limit} bytes (PACTGRAPH_MAX_BODY)"
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PactgraphError(
+                Kind.TOO_LARGE, f"request body over the limit of {limit} bytes (PACTGRAPH_MAX_BODY)"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

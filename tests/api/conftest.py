@@ -1,0 +1,69 @@
+"""A real uvicorn server on 127.0.0.1 over a real Oxigraph store with the bundled data."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+
+TOKEN = "test-token-0123456789"
+
+
+@dataclass
+class Server:
+    url: str
+    token: str
+    store_path: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_server(settings: Settings) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("server did not become ready")
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    path = tmp_path_factory.mktemp("served") / "store"
+    settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=2.0, max_body=2_000_000)
+    for url in run_server(settings):
+        yield Server(url, TOKEN, path)
+
+
+@pytest.fixture(scope="session")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server with no token configured: writes are off."""
+    path = tmp_path_factory.mktemp("open") / "store"
+    yield from run_server(Settings(store=f"oxigraph:{path}", token=None))

@@ -1,0 +1,202 @@
+"""The SPARQL 1.1 Protocol against a real uvicorn server, with real clients."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+
+import httpx
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+
+from tests.api.conftest import Server
+
+PG = "https://pactgraph.org/ontology#"
+ID = "https://pactgraph.org/id/"
+IRAN_SCO = f"""PREFIX pg: <{PG}>
+SELECT ?org ?start WHERE {{ ?m pg:member <{ID}state/IRN> ; pg:organisation ?org ; pg:start ?start }} ORDER BY ?start"""
+EXPECTED = [(f"{ID}org/un", "1945-10-24"), (f"{ID}org/sco", "2023-07-04"), (f"{ID}org/brics", "2024-01-01")]
+
+
+def wrapper(server: Server) -> SPARQLWrapper:
+    return SPARQLWrapper(server.url + "/sparql")
+
+
+def test_sparqlwrapper_json(server: Server) -> None:
+    w = wrapper(server)
+    w.setQuery(IRAN_SCO)
+    w.setReturnFormat(JSON)
+    rows = w.query().convert()["results"]["bindings"]  # type: ignore[index,call-overload]
+    assert [(r["org"]["value"], r["start"]["value"]) for r in rows] == EXPECTED
+    assert rows[0]["start"]["datatype"] == "http://www.w3.org/2001/XMLSchema#date"
+
+
+def test_sparqlwrapper_xml_and_csv(server: Server) -> None:
+    w = wrapper(server)
+    w.setQuery(IRAN_SCO)
+    w.setReturnFormat(XML)
+    doc = w.query().convert()
+    uris = [n.firstChild.data for n in doc.getElementsByTagName("uri")]  # type: ignore[union-attr]
+    assert uris == [o for o, _ in EXPECTED]
+    w.setReturnFormat(CSV)
+    text = w.query().convert().decode()  # type: ignore[union-attr]
+    assert list(csv.reader(io.StringIO(text)))[1:] == [list(r) for r in EXPECTED]
+
+
+def test_sparqlwrapper_construct_turtle(server: Server) -> None:
+    w = wrapper(server)
+    w.setQuery(
+        f"PREFIX pg: <{PG}> CONSTRUCT {{ ?s pg:isoAlpha2 ?c }} WHERE {{ ?s pg:isoAlpha3 'IRN' ; pg:isoAlpha2 ?c }}"
+    )
+    w.setReturnFormat(TURTLE)
+    g = Graph().parse(data=w.query().convert(), format="turtle")  # type: ignore[arg-type]
+    assert set(g) == {(URIRef(f"{ID}state/IRN"), URIRef(PG + "isoAlpha2"), Literal("IR"))}
+
+
+def test_rdflib_sparqlstore_as_remote_graph(server: Server) -> None:
+    remote = Graph(store=SPARQLStore(server.url + "/sparql", returnFormat="json"))
+    labels = set(
+        remote.objects(URIRef(f"{ID}state/RUS"), URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
+    )
+    assert labels == {Literal("Russia", lang="en")}
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("*/*", "application/sparql-results+json"),
+    ],
+)
+def test_content_negotiation_for_select(server: Server, accept: str, media: str) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": IRAN_SCO}, headers={"Accept": accept})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(media)
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "rdflib_format"),
+    [
+        ("text/turtle", "text/turtle", "turtle"),
+        ("application/n-triples", "application/n-triples", "nt"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+        ("application/rdf+xml", "application/rdf+xml", "xml"),
+    ],
+)
+def test_construct_formats(server: Server, accept: str, media: str, rdflib_format: str) -> None:
+    q = f"CONSTRUCT {{ <{ID}state/IRN> ?p ?o }} WHERE {{ <{ID}state/IRN> ?p ?o }}"
+    r = httpx.get(server.url + "/sparql", params={"query": q}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+    g = Graph().parse(data=r.content, format=rdflib_format)
+    assert (URIRef(f"{ID}state/IRN"), URIRef(PG + "isoAlpha3"), Literal("IRN")) in g
+
+
+def test_post_forms_and_format_parameter(server: Server) -> None:
+    direct = httpx.post(
+        server.url + "/sparql", content=IRAN_SCO, headers={"Content-Type": "application/sparql-query"}
+    )
+    form = httpx.post(server.url + "/sparql", data={"query": IRAN_SCO, "format": "json"})
+    assert direct.status_code == form.status_code == 200
+    assert json.loads(direct.content) == json.loads(form.content)
+    tsv = httpx.get(server.url + "/sparql", params={"query": IRAN_SCO, "format": "tsv"})
+    assert tsv.text.splitlines()[1] == f'<{ID}org/un>\t"1945-10-24"^^<http://www.w3.org/2001/XMLSchema#date>'
+
+
+def test_default_and_named_graph_uri(server: Server) -> None:
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://pactgraph.org/ontology#State> }"
+    states = httpx.get(
+        server.url + "/sparql", params={"query": q, "default-graph-uri": "https://pactgraph.org/graph/states"}
+    )
+    other = httpx.get(
+        server.url + "/sparql",
+        params={"query": q, "default-graph-uri": "https://pactgraph.org/graph/memberships"},
+    )
+    assert states.json()["results"]["bindings"][0]["n"]["value"] == "195"
+    assert other.json()["results"]["bindings"][0]["n"]["value"] == "0"
+    named = httpx.get(
+        server.url + "/sparql",
+        params={
+            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "named-graph-uri": "https://pactgraph.org/graph/states",
+        },
+    )
+    assert [b["g"]["value"] for b in named.json()["results"]["bindings"]] == [
+        "https://pactgraph.org/graph/states"
+    ]
+
+
+def test_ask(server: Server) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": f"ASK {{ <{ID}state/RUS> ?p ?o }}"})
+    assert r.json() == {"head": {}, "boolean": True}
+
+
+def test_not_acceptable(server: Server) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": IRAN_SCO}, headers={"Accept": "image/png"})
+    assert r.status_code == 406
+    assert "image/png" in r.json()["error"]
+
+
+def test_bad_query_gives_parser_message(server: Server) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p }"})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["error"].startswith("bad SPARQL query") and "1:26" in body["error"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+        "select * where { service silent <file:///etc/passwd> { ?s ?p ?o } }",
+    ],
+)
+def test_service_is_refused(server: Server, query: str) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": query})
+    assert r.status_code == 400 and "SERVICE is refused" in r.json()["error"]
+
+
+def test_word_service_inside_a_string_is_fine(server: Server) -> None:
+    r = httpx.get(
+        server.url + "/sparql", params={"query": 'SELECT ?x WHERE { BIND("SERVICE and LOAD" AS ?x) }'}
+    )
+    assert r.status_code == 200
+
+
+def test_service_description(server: Server) -> None:
+    r = httpx.get(server.url + "/sparql")
+    assert r.status_code == 200
+    g = Graph().parse(data=r.text, format="turtle")
+    assert (
+        None,
+        URIRef("http://www.w3.org/ns/sparql-service-description#endpoint"),
+        URIRef(server.url + "/sparql"),
+    ) in g
+
+
+def test_slow_query_times_out_while_cheap_ones_answer(server: Server) -> None:
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    result: dict[str, object] = {}
+
+    def run_slow() -> None:
+        t0 = time.monotonic()
+        r = httpx.get(server.url + "/sparql", params={"query": slow}, timeout=60)
+        result["status"], result["seconds"], result["body"] = r.status_code, time.monotonic() - t0, r.json()
+
+    t = threading.Thread(target=run_slow)
+    t.start()
+    time.sleep(0.3)
+    cheap = httpx.get(server.url + "/sparql", params={"query": IRAN_SCO}, timeout=5)
+    assert cheap.status_code == 200
+    t.join(30)
+    assert result["status"] == 503
+    assert result["seconds"] < 2.0 + 1.0  # the limit plus one second
+    assert "time limit" in result["body"]["error"]  # type: ignore[index]
