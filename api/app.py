@@ -15,6 +15,7 @@ from api.settings import Settings
 from api.state import AppState
 from data import DATA_DIR
 from graph import PactgraphError, Store, ingest, load_ontology, open_store, read_sources
+from graph.workers import QueryWorkers
 from ontology import ONTOLOGY_GRAPH
 
 
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = store or open_store(cfg.store)
-        st = AppState(settings=cfg, store=db)
+        st = AppState(settings=cfg, store=db, workers=QueryWorkers(db, cfg.query_workers))
         app.state.pactgraph = st
         try:
             if cfg.load_bundled:
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             st.ready = True
             yield
         finally:
+            st.workers.close()
             st.pool.shutdown(wait=False, cancel_futures=True)
             if store is None:
                 db.close()

@@ -16,6 +16,7 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 50 * 1024 * 1024
     load_bundled: bool = True
+    query_workers: int = 2
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -26,6 +27,7 @@ class Settings:
             "query_timeout": float(env.get("PACTGRAPH_QUERY_TIMEOUT", "30")),
             "max_rows": int(env.get("PACTGRAPH_MAX_ROWS", "10000")),
             "max_body": int(env.get("PACTGRAPH_MAX_BODY", str(50 * 1024 * 1024))),
+            "query_workers": int(env.get("PACTGRAPH_QUERY_WORKERS", "2")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from fastapi import Request
 
 from api.settings import Settings
 from graph import Kind, PactgraphError, Store
+from graph.workers import QueryWorkers
 
 T = TypeVar("T")
 
@@ -21,11 +22,13 @@ T = TypeVar("T")
 class AppState:
     settings: Settings
     store: Store
+    workers: QueryWorkers
     ready: bool = False
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
 
     async def run(self, work: Callable[[], T], timeout: float | None = None) -> T:
-        """Run store work off the event loop under the query deadline; 503 when it passes."""
+        """Run pactgraph's own store work (bounded lookups, writes) off the event loop under a
+        deadline; 503 when it passes. User SPARQL goes to `workers`, which can be killed."""
         loop = asyncio.get_running_loop()
         limit = self.settings.query_timeout if timeout is None else timeout
         try:

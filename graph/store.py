@@ -169,13 +169,15 @@ class Store:
     # ------------------------------------------------------------------ writing
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Serialize writers in this process and bump the version after each write."""
+    def writing(self, bump: bool = True) -> Iterator[None]:
+        """Serialize writers in this process and bump the version after each write
+        (`bump=False` only waits for writes in progress to finish)."""
         with self._write_lock:
             try:
                 yield
             finally:
-                self._version += 1
+                if bump:
+                    self._version += 1
 
     def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
         """Replace each named graph's content with the given triples, all graphs at once or none.

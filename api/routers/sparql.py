@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.negotiation import choose
 from api.state import read_body, require_token, state
-from graph import Kind, PactgraphError, answer, refuse_unsafe
+from graph import Kind, PactgraphError, refuse_unsafe
 from graph.sparql import query_form
+from graph.workers import ClientGone
 
 router = APIRouter(tags=["sparql"])
 
@@ -66,7 +67,12 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
     refuse_unsafe(text)
     name = choose(query_form(text), request.headers.get("accept"), fmt)
     st = state(request)
-    result = await st.run(lambda: answer(st.store, text, name, defaults or None, named or None))
+    try:
+        result = await st.workers.answer(
+            text, name, defaults or None, named or None, st.settings.query_timeout, request.is_disconnected
+        )
+    except ClientGone:
+        return Response(status_code=499)
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -182,8 +184,38 @@ def test_service_description(server: Server) -> None:
     ) in g
 
 
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def children_cpu_seconds() -> float:
+    """CPU time used so far by this process's live children (the query workers)."""
+    me, ticks, total = os.getpid(), os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def assert_cpu_work_stopped(settle: float = 0.3, window: float = 1.0) -> None:
+    time.sleep(settle)
+    before = children_cpu_seconds()
+    time.sleep(window)
+    assert children_cpu_seconds() - before < window / 5
+
+
+def test_client_that_goes_away_stops_its_query(server: Server) -> None:
+    # Everything here happens well within the server's 2 s limit, so only the disconnect stops it.
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(server.url + "/sparql", params={"query": SLOW}, timeout=0.3)
+    assert_cpu_work_stopped(settle=0.5, window=0.6)
+
+
 def test_slow_query_times_out_while_cheap_ones_answer(server: Server) -> None:
-    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    slow = SLOW
     result: dict[str, object] = {}
 
     def run_slow() -> None:
@@ -199,4 +231,5 @@ def test_slow_query_times_out_while_cheap_ones_answer(server: Server) -> None:
     t.join(30)
     assert result["status"] == 503
     assert result["seconds"] < 2.0 + 1.0  # the limit plus one second
-    assert "time limit" in result["body"]["error"]  # type: ignore[index]
+    assert "time limit of 2 s and was stopped" in result["body"]["error"]  # type: ignore[index]
+    assert_cpu_work_stopped()
