@@ -9,12 +9,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
-from api.routers import meta, sparql
+from api.routers import entities, meta, paths, sparql
 from api.routers import store as graph_store
 from api.settings import Settings
 from api.state import AppState
 from data import DATA_DIR
 from graph import PactgraphError, Store, ingest, load_ontology, open_store, read_sources
+from graph.projection import ProjectionCache
 from graph.workers import QueryWorkers
 from ontology import ONTOLOGY_GRAPH
 
@@ -36,11 +37,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = store or open_store(cfg.store)
-        st = AppState(settings=cfg, store=db, workers=QueryWorkers(db, cfg.query_workers))
+        st = AppState(
+            settings=cfg,
+            store=db,
+            workers=QueryWorkers(db, cfg.query_workers),
+            projections=ProjectionCache(db),
+        )
         app.state.pactgraph = st
         try:
             if cfg.load_bundled:
                 await st.run(lambda: load_bundled_if_empty(db), timeout=600)
+            # Ready means the projection and the name index are built, not only the store open.
+            await st.run(lambda: (st.projection(), st.names()), timeout=600)
             st.ready = True
             yield
         finally:
@@ -65,6 +73,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(sparql.router)
     app.include_router(graph_store.router)
     app.include_router(meta.router)
+    app.include_router(entities.router)
+    app.include_router(paths.router)
     return app
 
 

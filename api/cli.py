@@ -177,6 +177,68 @@ def stats_cmd(store: StoreOption = None, as_json: Annotated[bool, typer.Option("
     out.print(classes)
 
 
+@app.command("path")
+def path_cmd(
+    sources: Annotated[list[str], typer.Argument(help="one or more actors: names, ISO codes, ids")],
+    to: Annotated[str, typer.Option("--to", help="the target actor")],
+    store: StoreOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD: only relations valid then")
+    ] = None,
+    max_hops: Annotated[int, typer.Option("--max-hops", help="longest path, in edges")] = 4,
+    limit: Annotated[int, typer.Option(help="paths per source")] = 5,
+    status: Annotated[
+        str, typer.Option(help="minimum claim status: confirmed, reported, disputed, denied")
+    ] = "denied",
+    via: Annotated[list[str] | None, typer.Option(help="allowed predicates or classes")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="barred predicates or classes")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the same JSON as GET /paths")] = False,
+) -> None:
+    """How do these actors connect to the target? Ranked paths, each told in one sentence."""
+    from graph.dates import as_of_date
+    from graph.names import NameIndex
+    from graph.paths import PathQuery, find_paths
+    from graph.projection import build
+
+    db = _open(store)
+    try:
+        names = NameIndex.build(db)
+        query = PathQuery(
+            tuple(dict.fromkeys(names.resolve(s).iri for s in sources)),
+            names.resolve(to).iri,
+            max_hops,
+            limit,
+            as_of_date(as_of) if as_of else None,
+            status.lower(),
+            tuple(via or ()),
+            tuple(exclude or ()),
+        )
+        result = find_paths(build(db), query)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        db.close()
+    if as_json:
+        out.print_json(data=result)
+        return
+    labels = {n["id"]: n["label"] for n in result["query"]["from"]}
+    target = result["query"]["to"]["label"]
+    for group in result["paths"]:
+        out.print(f"[bold]{labels[group['from']]} → {target}[/]", highlight=False)
+        if not group["paths"]:
+            out.print(f"  no path within {max_hops} hops", highlight=False)
+        for i, p in enumerate(group["paths"], 1):
+            out.print(f"  {i}. ({p['hops']} hops) {p['text']}", highlight=False, markup=False)
+    if result["connections"]:
+        out.print("[bold]What they share[/]", highlight=False)
+        for c in result["connections"]:
+            out.print(
+                f"  • {c['node']['label']}: " + " ".join(p["text"] for p in c["paths"]),
+                highlight=False,
+                markup=False,
+            )
+
+
 @app.command("serve")
 def serve_cmd(
     store: StoreOption = None,

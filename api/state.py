@@ -13,6 +13,8 @@ from fastapi import Request
 
 from api.settings import Settings
 from graph import Kind, PactgraphError, Store
+from graph.names import NameIndex
+from graph.projection import Projection, ProjectionCache
 from graph.workers import QueryWorkers
 
 T = TypeVar("T")
@@ -23,8 +25,23 @@ class AppState:
     settings: Settings
     store: Store
     workers: QueryWorkers
+    projections: ProjectionCache
     ready: bool = False
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+    _names: NameIndex | None = None
+    _names_version: int = -1
+
+    def projection(self) -> Projection:
+        """The entity graph of the store's current version (rebuilt once after a write)."""
+        return self.projections.get()
+
+    def names(self) -> NameIndex:
+        """The name index of the store's current version (rebuilt once after a write)."""
+        version = self.store.version
+        if self._names is None or self._names_version != version:
+            self._names = NameIndex.build(self.store)
+            self._names_version = version
+        return self._names
 
     async def run(self, work: Callable[[], T], timeout: float | None = None) -> T:
         """Run pactgraph's own store work (bounded lookups, writes) off the event loop under a

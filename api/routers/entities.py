@@ -1,0 +1,112 @@
+"""Entity lookups, search and neighbourhoods."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.negotiation import choose
+from api.state import state
+from graph import answer
+from graph.dates import as_of_date
+from graph.entities import describe, describe_rdf
+from graph.paths import PathQuery, restricted
+
+router = APIRouter(tags=["entities"])
+
+
+@router.get(
+    "/entities/{name:path}", summary="One entity: names, classes, identifiers, dated facts, neighbours"
+)
+async def entity(request: Request, name: str, format: str | None = None) -> Any:
+    """`name` is a label, an alias, an ISO code, a Wikidata id, a local id (state/IRN) or an IRI.
+    JSON by default; Turtle, JSON-LD and the other RDF formats by Accept or format=."""
+    st = state(request)
+    found = await st.run(lambda: st.names().resolve(name))
+    accept = request.headers.get("accept", "")
+    wants_rdf = (format and format != "json") or any(
+        m in accept
+        for m in ("text/turtle", "application/ld+json", "application/rdf+xml", "application/n-triples")
+    )
+    if wants_rdf:
+        fmt = choose("graph", accept, format)
+        result = await st.run(lambda: answer(st.store, describe_rdf(st.store, found.iri), fmt))
+        return Response(result.body, media_type=result.media_type)
+    return await st.run(lambda: describe(st.store, st.projection(), found.iri))
+
+
+@router.get("/search", summary="Entities by name, alias, prefix and fuzzy match, ranked")
+async def search(
+    request: Request,
+    q: Annotated[str, Query(description="what to look for", max_length=300)],
+    type: Annotated[str | None, Query(description="a class, e.g. State, Person, Organisation")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    st = state(request)
+    page = await st.run(lambda: st.names().search(q, type, limit, offset))
+    return {
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+        "hits": [
+            {**h.entity.as_dict(), "score": round(h.score, 2), "matched": h.matched, "how": h.how}
+            for h in page.hits
+        ],
+    }
+
+
+@router.get("/neighbourhood/{name:path}", summary="The subgraph around an entity, as Cytoscape JSON")
+async def neighbourhood(
+    request: Request,
+    name: str,
+    depth: Annotated[int, Query(ge=1, le=3)] = 1,
+    as_of: Annotated[str | None, Query(description="YYYY-MM-DD: only relations valid then")] = None,
+    status: Annotated[str, Query(description="minimum claim status")] = "denied",
+) -> dict[str, Any]:
+    st = state(request)
+    day = as_of_date(as_of) if as_of else None
+
+    def build() -> dict[str, Any]:
+        found = st.names().resolve(name)
+        proj = st.projection()
+        view = restricted(proj, PathQuery((found.iri,), found.iri, 1, 1, day, status))
+        import networkx as nx
+
+        if found.iri not in view:
+            nodes = {found.iri}
+        else:
+            nodes = set(nx.single_source_shortest_path_length(view, found.iri, cutoff=depth))
+        sub = view.subgraph(nodes)
+        elements: list[dict[str, Any]] = [
+            {
+                "data": {
+                    "id": n,
+                    "label": proj.label(n),
+                    "class": proj.classes.get(n, ""),
+                    "hub": n in proj.hubs,
+                }
+            }
+            for n in sorted(sub.nodes)
+        ]
+        for u, v in sorted(sub.edges):
+            for e in proj.graph[u][v]["facts"]:
+                reading = proj.readings.get(e.predicate, (e.predicate, ""))[0]
+                elements.append(
+                    {
+                        "data": {
+                            "id": f"{e.subject}|{e.predicate}|{e.object}",
+                            "source": e.subject,
+                            "target": e.object,
+                            "predicate": e.predicate,
+                            "label": reading,
+                            "start": e.start,
+                            "end": e.end,
+                            "status": e.status,
+                        }
+                    }
+                )
+        return {"data": {"name": f"around {proj.label(found.iri)}", "root": found.iri}, "elements": elements}
+
+    return await st.run(build)

@@ -1,0 +1,126 @@
+"""One entity as an analyst reads it: names, classes, identifiers, dated facts with sources, neighbours."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+
+from graph.errors import Kind, PactgraphError
+from graph.projection import Edge, Projection
+from graph.store import Store
+from ontology import PG
+
+IDENTIFIERS = {
+    PG.isoAlpha2: "iso_alpha2",
+    PG.isoAlpha3: "iso_alpha3",
+    PG.isoNumeric: "iso_numeric",
+    PG.wikidataId: "wikidata",
+    PG.gwCode: "gleditsch_ward",
+    PG.cowCode: "correlates_of_war",
+}
+
+
+def _literal(value: Literal) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": str(value)}
+    if value.language:
+        out["lang"] = value.language
+    elif value.datatype:
+        out["datatype"] = str(value.datatype)
+    return out
+
+
+def _fact(proj: Projection, entity: str, edge: Edge, other: str) -> dict[str, Any]:
+    forward = edge.subject == entity
+    reading, inverse = proj.readings.get(edge.predicate, (edge.predicate, edge.predicate))
+    fact: dict[str, Any] = {
+        "predicate": edge.predicate,
+        "label": reading if forward else inverse,
+        "direction": "forward" if forward else "backward",
+        "node": {"id": other, "label": proj.label(other), "class": proj.classes.get(other, "")},
+        "start": edge.start,
+        "end": edge.end,
+        "status": edge.status,
+        "evidence": {"graph": edge.graph, "sources": list(edge.sources), "quote": edge.quote},
+    }
+    if other in proj.hubs:
+        # The hub's other ends: who the membership, sanction or agreement links this entity to.
+        fact["with"] = [
+            {
+                "role": e.predicate.rsplit("#", 1)[-1],
+                "id": far,
+                "label": proj.label(far),
+                "class": proj.classes.get(far, ""),
+            }
+            for far in sorted(proj.graph.neighbors(other))
+            if far != entity
+            for e in proj.graph[other][far]["facts"]
+            if e.subject == other
+        ]
+    return fact
+
+
+def describe(store: Store, proj: Projection, iri: str) -> dict[str, Any]:
+    """The entity's own statements from the store and its facts from the projection."""
+    node = URIRef(iri)
+    rows = store.select("SELECT ?e ?p ?o WHERE { ?e ?p ?o FILTER(isLiteral(?o)) }", {"e": node})
+    types = store.select("SELECT DISTINCT ?e ?c WHERE { ?e a ?c }", {"e": node})
+    if not rows and not types and iri not in proj.graph:
+        raise PactgraphError(Kind.NOT_FOUND, f"no entity {iri}")
+    labels: list[dict[str, Any]] = []
+    aliases: list[dict[str, Any]] = []
+    identifiers: dict[str, str] = {}
+    properties: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for r in rows:
+        p, o = r["p"], r["o"]
+        if (str(p), o.n3()) in seen or not isinstance(o, Literal):
+            continue
+        seen.add((str(p), o.n3()))
+        if p == RDFS.label:
+            labels.append(_literal(o))
+        elif p in (SKOS.altLabel, SKOS.prefLabel):
+            aliases.append(_literal(o))
+        elif p in IDENTIFIERS:
+            identifiers[IDENTIFIERS[p]] = str(o)  # type: ignore[index]
+        else:
+            reading = proj.readings.get(str(p), (str(p).rsplit("#", 1)[-1], ""))[0]
+            properties.append({"predicate": str(p), "label": reading, **_literal(o)})
+    facts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    neighbours = []
+    if iri in proj.graph:
+        for other in sorted(proj.graph.neighbors(iri), key=proj.label):
+            neighbours.append({"id": other, "label": proj.label(other), "class": proj.classes.get(other, "")})
+            for edge in proj.graph[iri][other]["facts"]:
+                group = (
+                    proj.classes.get(other, "") if other in proj.hubs else edge.predicate.rsplit("#", 1)[-1]
+                )
+                facts[group].append(_fact(proj, iri, edge, other))
+    return {
+        "id": iri,
+        "label": proj.label(iri),
+        "labels": sorted(labels, key=lambda x: (x.get("lang", ""), x["value"])),
+        "aliases": sorted(aliases, key=lambda x: (x.get("lang", ""), x["value"])),
+        "classes": sorted(str(t["c"]) for t in types),
+        "class": proj.classes.get(iri, ""),
+        "identifiers": identifiers,
+        "properties": sorted(properties, key=lambda x: (x["predicate"], x["value"])),
+        "facts": {
+            k: sorted(v, key=lambda f: (f["start"] or "", f["node"]["label"]))
+            for k, v in sorted(facts.items())
+        },
+        "neighbours": neighbours,
+    }
+
+
+def describe_rdf(store: Store, iri: str) -> str:
+    """A CONSTRUCT of the entity's statements and of the hubs that point at it (VALUES carries the
+    IRI, which comes from the name index, serialized as a term, never as user text)."""
+    term = URIRef(iri).n3()
+    return (
+        "CONSTRUCT { ?e ?p ?o . ?h ?hp ?ho } WHERE { VALUES ?e { " + term + " } "
+        "{ ?e ?p ?o } UNION { ?h ?r ?e . ?h a ?hc . ?h ?hp ?ho "
+        f'FILTER(STRSTARTS(STR(?hc), "{PG}")) }} }}'
+    )

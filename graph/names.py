@@ -1,0 +1,458 @@
+"""Names of entities: resolve what a user typed to one entity, and search entities by name.
+
+The HTTP routes take names where they take ids (`/entities/{id}`, `/paths?from=&to=`,
+`/search?q=`), so one in-memory index, built from the store with a single query, answers
+them all. Names are normalised once at build time (case, accents, punctuation and a
+leading "the " do not matter), so a lookup is a dict access and a search scans
+precomputed strings in C (str.find, rapidfuzz) rather than the store.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from graph.errors import Kind, PactgraphError
+from graph.store import Store
+from ontology import ENTITY_BASE, ONTOLOGY_IRI, PG
+
+MAX_NAME = 300
+MAX_LIMIT = 100
+FUZZY_CUTOFF = 70.0
+CLOSEST_CUTOFF = 50.0
+
+# How a search hit matched, best first; the tier decides the rank before the score does.
+_TIERS = {"exact": 0, "alias": 1, "prefix": 2, "fuzzy": 3}
+
+# Types whose instances are documents and graphs, not actors or facts: never a name's answer.
+_NOT_ENTITIES = (PG.Source, PG.SourceGraph)
+
+_CODE = re.compile(r"[A-Za-z]{2,3}")
+_WIKIDATA = re.compile(r"[Qq][1-9][0-9]*")
+
+# One query for everything the index needs: names, codes and types of every IRI subject,
+# plus the class hierarchy. Filtering (ontology terms, sources) happens in Python, where
+# it costs one pass over rows instead of a FILTER the engine evaluates per triple.
+_QUERY = """
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX pg: <https://pactgraph.org/ontology#>
+SELECT ?s ?p ?o WHERE {
+  VALUES ?p { rdf:type rdfs:label skos:prefLabel skos:altLabel
+              pg:isoAlpha2 pg:isoAlpha3 pg:wikidataId rdfs:subClassOf }
+  ?s ?p ?o .
+  FILTER(isIRI(?s))
+}
+"""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An entity a name resolved to: its IRI, display label, asserted classes and local id."""
+
+    iri: str
+    label: str
+    classes: tuple[str, ...]
+    local_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape used in error details and API answers."""
+        return {"id": self.local_id, "iri": self.iri, "label": self.label, "classes": list(self.classes)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the entity, its best match, and how it matched (exact/alias/prefix/fuzzy)."""
+
+    entity: Entity
+    score: float
+    matched: str
+    how: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results; `total` counts every matching entity, not just this page."""
+
+    total: int
+    hits: list[Hit]
+
+
+def normalise(text: str) -> str:
+    """The form names are compared in: casefolded, without accents, punctuation or a leading "the ".
+
+    Periods and apostrophes vanish ("U.S." is "us"), other punctuation separates words
+    ("al-Assad" is "al assad", "Russia–Iran" is "russia iran").
+    """
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text.casefold()):
+        cat = unicodedata.category(ch)
+        if cat in ("Mn", "Cf") or ch in ".'’ʼ":
+            continue
+        out.append(ch if ch.isalnum() else " ")
+    name = " ".join("".join(out).split())
+    return name[4:] if name.startswith("the ") else name
+
+
+def _check_text(text: object, what: str) -> str:
+    """The text stripped, or BAD_INPUT when it cannot be a name (so it never reaches a lookup)."""
+    if not isinstance(text, str):
+        raise PactgraphError(Kind.BAD_INPUT, f"{what} must be a string")
+    if len(text) > MAX_NAME:
+        raise PactgraphError(
+            Kind.BAD_INPUT, f"{what} is too long ({len(text)} characters; at most {MAX_NAME})"
+        )
+    text = text.strip()
+    if not text:
+        raise PactgraphError(Kind.BAD_INPUT, f"{what} is empty")
+    for ch in text:
+        if unicodedata.category(ch) == "Cc":
+            raise PactgraphError(Kind.BAD_INPUT, f"{what} contains a control character (U+{ord(ch):04X})")
+    return text
+
+
+def _local_name(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1]
+
+
+def _is_ontology_term(iri: str) -> bool:
+    return iri.startswith(str(PG)) or iri == str(ONTOLOGY_IRI)
+
+
+class _Draft:
+    """What the one query says about a subject, before it becomes an Entity."""
+
+    __slots__ = ("aliases", "codes", "labels", "types", "wikidata")
+
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+        self.labels: set[tuple[str, str]] = set()  # (text, language) of rdfs:label / skos:prefLabel
+        self.aliases: set[str] = set()
+        self.codes: set[str] = set()
+        self.wikidata: set[str] = set()
+
+
+def _display_label(draft: _Draft, local_id: str) -> str:
+    """An English label where there is one, so answers read the same for every user."""
+    for wanted in ("en", ""):
+        texts = sorted(t for t, lang in draft.labels if lang.lower().split("-")[0] == wanted)
+        if texts:
+            return texts[0]
+    if draft.labels:
+        return sorted(t for t, _ in draft.labels)[0]
+    if draft.aliases:
+        return sorted(draft.aliases)[0]
+    return local_id
+
+
+class NameIndex:
+    """Every named entity of a store, with its names normalised for lookup and search.
+
+    Build it with `NameIndex.build(store)`; it does not follow later writes, so rebuild it
+    when `store.version` differs from `version`.
+    """
+
+    def __init__(
+        self,
+        drafts: dict[str, _Draft],
+        subclass_of: Iterable[tuple[str, str]],
+        declared_classes: Iterable[str],
+        version: int = 0,
+    ) -> None:
+        self.version = version
+        children: dict[str, set[str]] = defaultdict(set)
+        classes: set[str] = set(declared_classes)
+        for sub, sup in subclass_of:
+            children[sup].add(sub)
+            classes.update((sub, sup))
+        self._children = dict(children)
+        for d in drafts.values():
+            classes.update(d.types)
+        self._classes = frozenset(classes)
+        self._by_local_name: dict[str, list[str]] = defaultdict(list)
+        for c in sorted(self._classes, key=lambda c: (not c.startswith(str(PG)), c)):
+            self._by_local_name[_local_name(c).casefold()].append(c)
+
+        excluded = set().union(*(self.closure(str(c)) for c in _NOT_ENTITIES))
+        self._entities: dict[str, Entity] = {}
+        self._by_local: dict[str, str] = {}
+        self._by_local_ci: dict[str, set[str]] = defaultdict(set)
+        self._by_code: dict[str, set[str]] = defaultdict(set)
+        self._by_wikidata: dict[str, set[str]] = defaultdict(set)
+        self._by_label: dict[str, set[str]] = defaultdict(set)
+        self._by_alias: dict[str, set[str]] = defaultdict(set)
+        # The searchable names: one row per distinct (normalised name, entity), label rows first.
+        self._norms: list[str] = []
+        self._name_iri: list[str] = []
+        self._name_text: list[str] = []
+        self._name_is_label: list[bool] = []
+        self._text_of: dict[tuple[str, str], str] = {}  # (normalised name, iri) -> first spelling
+        for iri in sorted(drafts):
+            d = drafts[iri]
+            if not d.types or d.types & excluded or _is_ontology_term(iri):
+                continue
+            local_id = iri[len(ENTITY_BASE) :] if iri.startswith(ENTITY_BASE) else iri
+            entity = Entity(iri, _display_label(d, local_id), tuple(sorted(d.types)), local_id)
+            self._entities[iri] = entity
+            self._by_local[local_id] = iri
+            self._by_local_ci[local_id.casefold()].add(iri)
+            for code in d.codes:
+                self._by_code[code.upper()].add(iri)
+            for qid in d.wikidata:
+                self._by_wikidata[qid.upper()].add(iri)
+            names = [(t, True) for t, _ in sorted(d.labels)] + [(t, False) for t in sorted(d.aliases)]
+            for text, is_label in names:
+                norm = normalise(text)
+                if not norm:
+                    continue
+                (self._by_label if is_label else self._by_alias)[norm].add(iri)
+                if (norm, iri) in self._text_of:
+                    continue
+                self._text_of[norm, iri] = text
+                self._norms.append(norm)
+                self._name_iri.append(iri)
+                self._name_text.append(text)
+                self._name_is_label.append(is_label)
+        # One string of all names, "\n"-separated: prefix and word-prefix search become
+        # str.find over it (C speed) instead of a Python loop over every name.
+        self._starts: list[int] = []
+        pos = 1
+        for norm in self._norms:
+            self._starts.append(pos)
+            pos += len(norm) + 1
+        self._blob = "\n" + "\n".join(self._norms) + "\n"
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, store: Store) -> NameIndex:
+        """Read names, codes, types and the class hierarchy with one query, and index them."""
+        version = store.version
+        drafts: dict[str, _Draft] = defaultdict(_Draft)
+        subclass_of: set[tuple[str, str]] = set()
+        declared: set[str] = set()
+        class_types = {str(OWL.Class), str(RDFS.Class)}
+        for row in store.select(_QUERY):
+            s, p, o = str(row["s"]), row["p"], row["o"]
+            if p == RDFS.subClassOf:
+                if isinstance(o, URIRef):
+                    subclass_of.add((s, str(o)))
+            elif p == RDF.type:
+                if isinstance(o, URIRef):
+                    if str(o) in class_types:
+                        declared.add(s)
+                    if not _is_ontology_term(s):
+                        drafts[s].types.add(str(o))
+            elif isinstance(o, Literal) and not _is_ontology_term(s):
+                text = str(o).strip()
+                if not text:
+                    continue
+                d = drafts[s]
+                if p in (RDFS.label, SKOS.prefLabel):
+                    d.labels.add((text, o.language or ""))
+                elif p == SKOS.altLabel:
+                    d.aliases.add(text)
+                elif p in (PG.isoAlpha2, PG.isoAlpha3):
+                    d.codes.add(text)
+                elif p == PG.wikidataId:
+                    d.wikidata.add(text)
+        return cls(dict(drafts), subclass_of, declared, version)
+
+    # ------------------------------------------------------------------ classes
+
+    def closure(self, cls_iri: str) -> frozenset[str]:
+        """A class and all its subclasses, transitively (the ontology may have cycles: tolerated)."""
+        seen = {cls_iri}
+        todo = [cls_iri]
+        while todo:
+            for sub in self._children.get(todo.pop(), ()):
+                if sub not in seen:
+                    seen.add(sub)
+                    todo.append(sub)
+        return frozenset(seen)
+
+    def class_iri(self, type_name: str) -> str:
+        """The class a user named by local name ("State", case-insensitive), pg: CURIE or IRI."""
+        name = _check_text(type_name, "type")
+        if name.startswith("pg:"):
+            name = str(PG) + name[3:]
+        if name in self._classes:
+            return name
+        found = self._by_local_name.get(name.casefold())
+        if found and "/" not in name and "#" not in name:
+            return found[0]  # pg: terms sort first, so a pg class wins a shared local name
+        known = sorted(
+            {_local_name(c) if c.startswith(str(PG)) else c for c in self._classes},
+            key=lambda n: (n.startswith("http"), n.casefold()),
+        )
+        raise PactgraphError(
+            Kind.BAD_INPUT,
+            f"unknown type {name!r}; known types: {', '.join(known)}",
+            detail={"known": known},
+        )
+
+    @property
+    def class_names(self) -> list[str]:
+        """Every known class as a user would type it: pg local names, other classes as IRIs."""
+        return sorted({_local_name(c) if c.startswith(str(PG)) else c for c in self._classes})
+
+    # ------------------------------------------------------------------ lookup
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+    def __contains__(self, iri: object) -> bool:
+        return isinstance(iri, str) and iri in self._entities
+
+    def get(self, iri: str) -> Entity | None:
+        """The entity with this IRI, if the index has it."""
+        return self._entities.get(iri)
+
+    def resolve(self, name: str) -> Entity:
+        """The one entity `name` denotes, trying in order: IRI, local id, ISO code, Wikidata id,
+        label, alias; the first level with a match decides.
+
+        Raises AMBIGUOUS (with candidates) when that level matches several entities,
+        NOT_FOUND (with the closest names) when none does, BAD_INPUT for unusable text.
+        """
+        text = _check_text(name, "name")
+        for level in self._levels(text):
+            if len(level) == 1:
+                return self._entities[next(iter(level))]
+            if level:
+                candidates = sorted((self._entities[i] for i in level), key=lambda e: (e.label, e.iri))
+                raise PactgraphError(
+                    Kind.AMBIGUOUS,
+                    f"{text!r} names {len(candidates)} entities: "
+                    + "; ".join(f"{e.label} ({e.local_id})" for e in candidates),
+                    detail={"candidates": [e.as_dict() for e in candidates]},
+                )
+        closest = self.closest(text)
+        message = f"no entity named {text!r}"
+        if closest:
+            message += "; closest: " + ", ".join(c["label"] for c in closest)
+        raise PactgraphError(Kind.NOT_FOUND, message, detail={"closest": closest})
+
+    def _levels(self, text: str) -> Iterable[set[str]]:
+        """The entities each resolution level matches, most specific level first (lazily)."""
+        yield {text} if text in self._entities else set()
+        local = text.removeprefix("/")
+        yield {self._by_local[local]} if local in self._by_local else set()
+        yield self._by_local_ci.get(local.casefold(), set())
+        yield self._by_code.get(text.upper(), set()) if _CODE.fullmatch(text) else set()
+        yield self._by_wikidata.get(text.upper(), set()) if _WIKIDATA.fullmatch(text) else set()
+        norm = normalise(text)
+        yield self._by_label.get(norm, set())
+        yield self._by_alias.get(norm, set())
+
+    def closest(self, text: str, n: int = 5) -> list[dict[str, Any]]:
+        """Up to `n` entities whose names come closest to `text` (rapidfuzz WRatio), best first."""
+        norm = normalise(text)
+        if not norm or not self._norms:
+            return []
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _, score, i in process.extract(
+            norm, self._norms, scorer=fuzz.WRatio, processor=None, limit=n * 8, score_cutoff=CLOSEST_CUTOFF
+        ):
+            iri = self._name_iri[i]
+            if iri in seen:
+                continue
+            seen.add(iri)
+            out.append(
+                {**self._entities[iri].as_dict(), "matched": self._name_text[i], "score": round(score, 1)}
+            )
+            if len(out) == n:
+                break
+        return out
+
+    # ------------------------------------------------------------------ search
+
+    def search(self, q: str, type: str | None = None, limit: int = 20, offset: int = 0) -> SearchPage:
+        """Entities matching `q`, ranked: exact label > exact alias or code > prefix > fuzzy,
+        then by score, then label; each entity once, with its best match.
+
+        `type` keeps instances of that class or its subclasses (e.g. Organisation finds alliances).
+        """
+        text = _check_text(q, "q")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise PactgraphError(Kind.BAD_INPUT, f"limit must be an integer from 1 to {MAX_LIMIT}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise PactgraphError(Kind.BAD_INPUT, "offset must be an integer of at least 0")
+        wanted: frozenset[str] | None = None
+        if type is not None and type.strip():
+            wanted = self.closure(self.class_iri(type))
+        norm = normalise(text)
+        if not norm and text not in self._entities:
+            raise PactgraphError(Kind.BAD_INPUT, "q has no letters or digits to search for")
+
+        best: dict[str, tuple[int, float, str]] = {}  # iri -> (tier, score, matched)
+
+        def offer(iri: str, how: str, score: float, matched: str) -> None:
+            if wanted is not None and wanted.isdisjoint(self._entities[iri].classes):
+                return
+            cand = (_TIERS[how], score, matched)
+            old = best.get(iri)
+            if old is None or (cand[0], -cand[1]) < (old[0], -old[1]):
+                best[iri] = cand
+
+        local = text.removeprefix("/")
+        if text in self._entities:
+            offer(text, "exact", 100.0, text)
+        elif local in self._by_local:
+            offer(self._by_local[local], "exact", 100.0, local)
+        if _CODE.fullmatch(text):
+            for iri in self._by_code.get(text.upper(), ()):
+                offer(iri, "alias", 100.0, text.upper())
+        if _WIKIDATA.fullmatch(text):
+            for iri in self._by_wikidata.get(text.upper(), ()):
+                offer(iri, "alias", 100.0, text.upper())
+        if norm:
+            self._search_names(norm, offer)
+
+        ranked = sorted(
+            best.items(), key=lambda kv: (kv[1][0], -kv[1][1], self._entities[kv[0]].label.casefold(), kv[0])
+        )
+        hows = {tier: how for how, tier in _TIERS.items()}
+        hits = [
+            Hit(self._entities[iri], round(score, 1), matched, hows[tier])
+            for iri, (tier, score, matched) in ranked[offset : offset + limit]
+        ]
+        return SearchPage(total=len(ranked), hits=hits)
+
+    def _search_names(self, norm: str, offer: Any) -> None:
+        """Offer every name that equals, starts with, has a word starting with, or resembles `norm`."""
+        blob = self._blob
+        for iri in self._by_label.get(norm, ()):
+            offer(iri, "exact", 100.0, self._first_text(iri, norm))
+        for iri in self._by_alias.get(norm, ()):
+            offer(iri, "alias", 100.0, self._first_text(iri, norm))
+        # Prefix of the whole name ("\n" + q) or of a word in it (" " + q); a whole-name
+        # prefix scores higher, and shorter names score higher (more of them was typed).
+        for sep, weight in (("\n", 1.0), (" ", 0.9)):
+            needle = sep + norm
+            at = blob.find(needle)
+            while at != -1:
+                i = bisect_right(self._starts, at + (1 if sep == "\n" else 0)) - 1
+                offer(
+                    self._name_iri[i], "prefix", fuzz.ratio(norm, self._norms[i]) * weight, self._name_text[i]
+                )
+                at = blob.find(needle, at + 1)
+        for _, score, i in process.extract(
+            norm, self._norms, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=FUZZY_CUTOFF
+        ):
+            offer(self._name_iri[i], "fuzzy", float(score), self._name_text[i])
+
+    def _first_text(self, iri: str, norm: str) -> str:
+        """The original spelling of the entity's name that normalises to `norm` (labels first)."""
+        return self._text_of.get((norm, iri), self._entities[iri].label)
