@@ -13,10 +13,11 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
@@ -35,6 +36,12 @@ _TIERS = {"exact": 0, "alias": 1, "prefix": 2, "fuzzy": 3}
 
 # Types whose instances are documents and graphs, not actors or facts: never a name's answer.
 _NOT_ENTITIES = (PG.Source, PG.SourceGraph)
+
+_TYPE, _SUBCLASS_OF, _ALT_LABEL = str(RDF.type), str(RDFS.subClassOf), str(SKOS.altLabel)
+_LABELS = frozenset((str(RDFS.label), str(SKOS.prefLabel)))
+_CODES = frozenset((str(PG.isoAlpha2), str(PG.isoAlpha3)))
+_WIKIDATA_ID = str(PG.wikidataId)
+_CLASS_TYPES = frozenset((str(OWL.Class), str(RDFS.Class)))
 
 _CODE = re.compile(r"[A-Za-z]{2,3}")
 _WIKIDATA = re.compile(r"[Qq][1-9][0-9]*")
@@ -67,7 +74,7 @@ class Entity:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape used in error details and API answers."""
-        return {"id": self.local_id, "iri": self.iri, "label": self.label, "classes": list(self.classes)}
+        return {"id": self.iri, "local_id": self.local_id, "label": self.label, "classes": list(self.classes)}
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,19 @@ class SearchPage:
     hits: list[Hit]
 
 
+# ASCII names (most of them) take a str.translate fast path: same result as the general loop.
+_ASCII_FOLD = {c: (None if chr(c) in ".'" else " ") for c in range(128) if not chr(c).isalnum()}
+
+
 def normalise(text: str) -> str:
     """The form names are compared in: casefolded, without accents, punctuation or a leading "the ".
 
     Periods and apostrophes vanish ("U.S." is "us"), other punctuation separates words
     ("al-Assad" is "al assad", "Russia–Iran" is "russia iran").
     """
+    if text.isascii():
+        name = " ".join(text.lower().translate(_ASCII_FOLD).split())
+        return name[4:] if name.startswith("the ") else name
     out: list[str] = []
     for ch in unicodedata.normalize("NFKD", text.casefold()):
         cat = unicodedata.category(ch)
@@ -119,6 +133,28 @@ def _check_text(text: object, what: str) -> str:
         if unicodedata.category(ch) == "Cc":
             raise PactgraphError(Kind.BAD_INPUT, f"{what} contains a control character (U+{ord(ch):04X})")
     return text
+
+
+def _triples(store: Store) -> Iterator[tuple[str, str, str, bool, str]]:
+    """Rows of the index query as plain strings: (subject, predicate, object, object is an IRI, language).
+
+    On Oxigraph this reads pyoxigraph terms directly: converting ~10^5 rows to rdflib terms
+    costs seconds, and the index needs only their strings.
+    """
+    native = store.oxigraph
+    if native is not None:
+        solutions = native.query(_QUERY, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
+        for s, p, o in solutions:
+            if isinstance(o, ox.Literal):
+                yield s.value, p.value, o.value, False, o.language or ""
+            elif o is not None:
+                yield s.value, p.value, o.value, isinstance(o, ox.NamedNode), ""
+        return
+    for row in store.select(_QUERY):
+        o = row["o"]
+        lang = (o.language or "") if isinstance(o, Literal) else ""
+        yield str(row["s"]), str(row["p"]), str(o), isinstance(o, URIRef), lang
 
 
 def _local_name(iri: str) -> str:
@@ -195,7 +231,6 @@ class NameIndex:
         self._norms: list[str] = []
         self._name_iri: list[str] = []
         self._name_text: list[str] = []
-        self._name_is_label: list[bool] = []
         self._text_of: dict[tuple[str, str], str] = {}  # (normalised name, iri) -> first spelling
         for iri in sorted(drafts):
             d = drafts[iri]
@@ -222,7 +257,6 @@ class NameIndex:
                 self._norms.append(norm)
                 self._name_iri.append(iri)
                 self._name_text.append(text)
-                self._name_is_label.append(is_label)
         # One string of all names, "\n"-separated: prefix and word-prefix search become
         # str.find over it (C speed) instead of a Python loop over every name.
         self._starts: list[int] = []
@@ -231,6 +265,12 @@ class NameIndex:
             self._starts.append(pos)
             pos += len(norm) + 1
         self._blob = "\n" + "\n".join(self._norms) + "\n"
+        # Fuzzy matching scores each distinct spelling once, however many entities share it.
+        rows_of: dict[str, list[int]] = defaultdict(list)
+        for i, norm in enumerate(self._norms):
+            rows_of[norm].append(i)
+        self._unique = list(rows_of)
+        self._unique_rows = list(rows_of.values())
 
     # ------------------------------------------------------------------ building
 
@@ -241,30 +281,28 @@ class NameIndex:
         drafts: dict[str, _Draft] = defaultdict(_Draft)
         subclass_of: set[tuple[str, str]] = set()
         declared: set[str] = set()
-        class_types = {str(OWL.Class), str(RDFS.Class)}
-        for row in store.select(_QUERY):
-            s, p, o = str(row["s"]), row["p"], row["o"]
-            if p == RDFS.subClassOf:
-                if isinstance(o, URIRef):
-                    subclass_of.add((s, str(o)))
-            elif p == RDF.type:
-                if isinstance(o, URIRef):
-                    if str(o) in class_types:
+        for s, p, o, o_is_iri, lang in _triples(store):
+            if p == _SUBCLASS_OF:
+                if o_is_iri:
+                    subclass_of.add((s, o))
+            elif p == _TYPE:
+                if o_is_iri:
+                    if o in _CLASS_TYPES:
                         declared.add(s)
                     if not _is_ontology_term(s):
-                        drafts[s].types.add(str(o))
-            elif isinstance(o, Literal) and not _is_ontology_term(s):
-                text = str(o).strip()
+                        drafts[s].types.add(o)
+            elif not o_is_iri and not _is_ontology_term(s):
+                text = o.strip()
                 if not text:
                     continue
                 d = drafts[s]
-                if p in (RDFS.label, SKOS.prefLabel):
-                    d.labels.add((text, o.language or ""))
-                elif p == SKOS.altLabel:
+                if p in _LABELS:
+                    d.labels.add((text, lang))
+                elif p == _ALT_LABEL:
                     d.aliases.add(text)
-                elif p in (PG.isoAlpha2, PG.isoAlpha3):
+                elif p in _CODES:
                     d.codes.add(text)
-                elif p == PG.wikidataId:
+                elif p == _WIKIDATA_ID:
                     d.wikidata.add(text)
         return cls(dict(drafts), subclass_of, declared, version)
 
@@ -362,9 +400,7 @@ class NameIndex:
             return []
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for _, score, i in process.extract(
-            norm, self._norms, scorer=fuzz.WRatio, processor=None, limit=n * 8, score_cutoff=CLOSEST_CUTOFF
-        ):
+        for i, score in self._fuzzy(norm, CLOSEST_CUTOFF, limit=n * 8):
             iri = self._name_iri[i]
             if iri in seen:
                 continue
@@ -448,10 +484,27 @@ class NameIndex:
                     self._name_iri[i], "prefix", fuzz.ratio(norm, self._norms[i]) * weight, self._name_text[i]
                 )
                 at = blob.find(needle, at + 1)
-        for _, score, i in process.extract(
-            norm, self._norms, scorer=fuzz.WRatio, processor=None, limit=None, score_cutoff=FUZZY_CUTOFF
+        for i, score in self._fuzzy(norm, FUZZY_CUTOFF):
+            offer(self._name_iri[i], "fuzzy", score, self._name_text[i])
+
+    def _fuzzy(self, norm: str, cutoff: float, limit: int | None = None) -> list[tuple[int, float]]:
+        """Name rows whose WRatio with `norm` reaches `cutoff`, best first, as (row, score).
+
+        WRatio scores a short name found inside a longer query as a near match ("us" in
+        "rusia" scores 90); a user who typed more than the name did not mean it, so such
+        names keep only their plain or token-set similarity.
+        """
+        out: list[tuple[int, float]] = []
+        for name, score, u in process.extract(
+            norm, self._unique, scorer=fuzz.WRatio, processor=None, limit=limit, score_cutoff=cutoff
         ):
-            offer(self._name_iri[i], "fuzzy", float(score), self._name_text[i])
+            if len(norm) >= 1.5 * len(name):
+                score = min(score, max(fuzz.ratio(norm, name), 0.9 * fuzz.token_set_ratio(norm, name)))
+                if score < cutoff:
+                    continue
+            out.extend((i, float(score)) for i in self._unique_rows[u])
+        out.sort(key=lambda hit: -hit[1])
+        return out
 
     def _first_text(self, iri: str, norm: str) -> str:
         """The original spelling of the entity's name that normalises to `norm` (labels first)."""
