@@ -232,11 +232,7 @@ def path_cmd(
     if result["connections"]:
         out.print("[bold]What they share[/]", highlight=False)
         for c in result["connections"]:
-            out.print(
-                f"  • {c['node']['label']}: " + " ".join(p["text"] for p in c["paths"]),
-                highlight=False,
-                markup=False,
-            )
+            out.print(f"  • {c['node']['label']}: {c['text']}", highlight=False, markup=False)
 
 
 @app.command("serve")
@@ -263,7 +259,13 @@ def serve_cmd(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except PactgraphError as exc:
+        raise SystemExit(_fail(exc).exit_code) from None
+    except Exception as exc:  # a bug: say so in one line, not a stack trace
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        raise SystemExit(4) from None
 
 
 if __name__ == "__main__":

@@ -221,7 +221,7 @@ def _when(e: Edge) -> str:
     if e.end:
         return f" until {e.end}"
     if e.start:
-        return f" since {e.start}"
+        return f" on {e.start}" if e.dated else f" since {e.start}"
     return ""
 
 
@@ -299,10 +299,38 @@ def _connections(proj: Projection, view: nx.Graph, facts: _EdgeFilter, q: PathQu
             continue
         if len(out) == 25:
             break
+        paths = [_public(_explain(proj, r[n], facts)) for r in reach]
         out.append(
             {
                 "node": _node(proj, n),
-                "paths": [_public(_explain(proj, r[n], facts)) for r in reach],
+                "text": _hub_sentence(proj, n, facts)
+                if n in proj.hubs and one_hop
+                else " ".join(p["text"] for p in paths),
+                "paths": paths,
             }
         )
     return out
+
+
+def _hub_sentence(proj: Projection, hub: str, facts: _EdgeFilter) -> str:
+    """A hub told as the relation it records: "Iran supplied Shahed-136 to Russia since 2022-08 […]"."""
+    cls = proj.classes.get(hub, "")
+    role = _ROLES.get(cls) or (_ROLES["Agreement"] if _is_agreement(proj, hub) else None)
+    ends: dict[str, list[str]] = {}
+    evidence: Edge | None = None
+    for n in sorted(proj.graph.neighbors(hub), key=proj.label):
+        for e in facts.facts(hub, n):
+            if e.subject == hub:
+                ends.setdefault(_term(e.predicate), []).append(proj.label(n))
+                evidence = evidence or e
+    if role is None or evidence is None or role[0] not in ends:
+        return f"{proj.label(hub)}."
+    if role[0] == role[1]:
+        parties = ends[role[0]]
+        subject = ", ".join(parties[:-1]) + " and " + parties[-1] if len(parties) > 1 else parties[0]
+        together = "take part in {hub}" if cls == "Cooperation" else role[2].replace(" with", "")
+        verb = together.format(item="arms", hub=proj.label(hub))
+        return f"{subject} {verb}{_when(evidence)}{_cite(evidence)}."
+    objects = ends.get(role[1], [])
+    verb = role[2].format(item=_item(proj, hub) or "arms", hub=proj.label(hub))
+    return f"{' and '.join(ends[role[0]])} {verb} {' and '.join(objects)}{_when(evidence)}{_cite(evidence)}."

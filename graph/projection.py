@@ -45,6 +45,7 @@ class Edge:
     graph: str
     sources: tuple[str, ...]
     quote: str | None
+    dated: bool = False  # the start is the date of an event or signing, not of a period
 
 
 @dataclass
@@ -138,6 +139,7 @@ def build(store: Store) -> Projection:
         proj.readings[str(r["p"])] = (str(r["r"]), str(r["i"]) if "i" in r else f"is the object of {r['r']}")
 
     periods: dict[str, dict[str, str]] = {}
+    events: set[str] = set()  # nodes dated by an event or a signing rather than a period
     for prop, key in (
         (PG.start, "start"),
         (PG.end, "end"),
@@ -147,6 +149,8 @@ def build(store: Store) -> Projection:
     ):
         for r in store.select(f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}"):
             periods.setdefault(str(r["n"]), {}).setdefault(key, str(r["d"]))
+            if prop in (PG.date, PG.signingDate):
+                events.add(str(r["n"]))
     status = {str(r["n"]): str(r["s"]) for r in store.select(f"SELECT ?n ?s WHERE {{ ?n <{PG.status}> ?s }}")}
     sources: dict[str, list[str]] = {}
     for r in store.select(f"SELECT DISTINCT ?n ?s WHERE {{ ?n <{PG.source}> ?s }} ORDER BY ?n ?s"):
@@ -177,6 +181,7 @@ def build(store: Store) -> Projection:
             graph=g.removeprefix(GRAPH_BASE),
             sources=tuple(sources.get(holder, ())),
             quote=quotes.get(holder),
+            dated=holder in events and "end" not in period,
         )
         if proj.graph.has_edge(s, o):
             proj.graph[s][o]["facts"].append(edge)

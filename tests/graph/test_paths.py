@@ -75,10 +75,17 @@ def test_after_the_fall_support_is_no_longer_valid(projection: Projection) -> No
         ]
     shared = {c["node"]["label"]: [p["text"] for p in c["paths"]] for c in result["connections"]}
     assert shared["Comprehensive Strategic Partnership Agreement"] == [
-        "Russia is a signatory of Comprehensive Strategic Partnership Agreement since 2025-01-17 [russia-iran-pact-2025].",
-        "Iran is a signatory of Comprehensive Strategic Partnership Agreement since 2025-01-17 [russia-iran-pact-2025].",
+        "Russia is a signatory of Comprehensive Strategic Partnership Agreement on 2025-01-17 [russia-iran-pact-2025].",
+        "Iran is a signatory of Comprehensive Strategic Partnership Agreement on 2025-01-17 [russia-iran-pact-2025].",
     ]
     assert "United States" in shared and "Government of Bashar al-Assad" not in shared
+    told = {c["node"]["label"]: c["text"] for c in result["connections"]}
+    assert told["Comprehensive Strategic Partnership Agreement"] == (
+        "Iran and Russia signed Comprehensive Strategic Partnership Agreement on 2025-01-17 [russia-iran-pact-2025]."
+    )
+    assert told["Iran supplies Shahed drones to Russia"] == (
+        "Iran supplied Shahed-136 to Russia since 2022-08 [ap-treasury-iran-drones-2022-09-08, russia-iran-pact-2025]."
+    )
 
 
 def test_before_the_pact_it_is_not_shared(projection: Projection) -> None:
