@@ -69,11 +69,13 @@ def refuse_unsafe(text: str, what: str = "query") -> None:
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialized query answer: its kind, bytes and media type."""
+    """A serialized query answer: its kind, bytes and media type; `truncated` is the row limit
+    when the solutions were cut there."""
 
     kind: ResultKind
     body: bytes
     media_type: str
+    truncated: int | None = None
 
 
 def answer(
@@ -82,18 +84,20 @@ def answer(
     fmt: str | None = None,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
+    max_rows: int | None = None,
 ) -> Answer:
     """Evaluate `query` on the store's native engine and serialize it with the engine's writer.
 
     `fmt` names a results format (json, xml, csv, tsv) for SELECT/ASK or an RDF format for
     CONSTRUCT/DESCRIBE; None picks JSON or Turtle. default/named graphs follow the protocol's
     default-graph-uri and named-graph-uri; without them the default graph is the union.
+    Solutions past `max_rows` are cut, and the answer says so (`Answer.truncated`).
     """
     refuse_unsafe(query)
     native = store.oxigraph
     if native is not None:
-        return _answer_oxigraph(native, query, fmt, default_graphs, named_graphs)
-    return _answer_rdflib(store, query, fmt, default_graphs, named_graphs)
+        return _answer_oxigraph(native, query, fmt, default_graphs, named_graphs, max_rows)
+    return _answer_rdflib(store, query, fmt, default_graphs, named_graphs, max_rows)
 
 
 def _answer_oxigraph(
@@ -102,6 +106,7 @@ def _answer_oxigraph(
     fmt: str | None,
     default_graphs: list[str] | None,
     named_graphs: list[str] | None,
+    max_rows: int | None,
 ) -> Answer:
     kwargs: dict[str, object] = {}
     if default_graphs:
@@ -112,16 +117,56 @@ def _answer_oxigraph(
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     try:
         result = native.query(query, **kwargs)  # type: ignore[arg-type]
-    except SyntaxError as exc:
-        raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
-    except ValueError as exc:
+    except (SyntaxError, ValueError) as exc:
         raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
     if isinstance(result, ox.QueryTriples):
         gfmt, media = _graph_format(fmt)
         return Answer("graph", result.serialize(format=gfmt) or b"", media)
-    rfmt, media = _results_format(fmt)
-    kind: ResultKind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
-    return Answer(kind, result.serialize(format=rfmt) or b"", media)
+    name = _results_name(fmt)
+    rfmt, media = SELECT_FORMATS[name]
+    if isinstance(result, ox.QueryBoolean):
+        return Answer("ask", result.serialize(format=rfmt) or b"", media)
+    # Solutions go through TSV first: it is lossless and writes one line per solution (newlines
+    # in literals are escaped), so the engine's own output can be counted and cut at the row
+    # limit without converting a single row in Python; the engine then writes the asked format.
+    tsv = result.serialize(format=ox.QueryResultsFormat.TSV) or b"\n"
+    truncated = None
+    if max_rows is not None and tsv.count(b"\n") - 1 > max_rows:
+        tsv = tsv[: _line_end(tsv, max_rows + 1) + 1]
+        truncated = max_rows
+    if name == "tsv":
+        body = tsv
+    else:
+        body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=rfmt) or b""
+    return Answer("select", _mark(body, name, truncated), media, truncated)
+
+
+def _line_end(data: bytes, n: int) -> int:
+    """Index of the n-th newline (1-based)."""
+    at = -1
+    for _ in range(n):
+        at = data.index(b"\n", at + 1)
+    return at
+
+
+def _mark(body: bytes, name: str, truncated: int | None) -> bytes:
+    """Say inside the document, where its format allows, that the solutions were cut."""
+    if truncated is None:
+        return body
+    note = f"cut at {truncated} rows (PACTGRAPH_MAX_ROWS); add LIMIT/OFFSET to page through the rest"
+    if name == "json" and body.startswith(b"{"):
+        return (
+            b'{"truncated":{"max_rows":'
+            + str(truncated).encode()
+            + b',"message":"'
+            + note.encode()
+            + b'"},'
+            + body[1:]
+        )
+    if name == "xml" and b"?>" in body[:100]:
+        head, _, rest = body.partition(b"?>")
+        return head + b"?><!-- " + note.encode() + b" -->" + rest
+    return body
 
 
 def _answer_rdflib(
@@ -130,21 +175,26 @@ def _answer_rdflib(
     fmt: str | None,
     default_graphs: list[str] | None,
     named_graphs: list[str] | None,
+    max_rows: int | None,
 ) -> Answer:
     if default_graphs or named_graphs:
         raise PactgraphError(Kind.BAD_INPUT, "default-graph-uri / named-graph-uri need the oxigraph: backend")
     result = store.query(query)
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        name = _graph_name(fmt)
+        gname = _graph_name(fmt)
         assert result.graph is not None
-        return Answer(
-            "graph",
-            result.graph.serialize(format=_RDFLIB_GRAPH[name], encoding="utf-8"),
-            GRAPH_FORMATS[name][1],
-        )
+        body = result.graph.serialize(format=_RDFLIB_GRAPH[gname], encoding="utf-8")
+        return Answer("graph", body, GRAPH_FORMATS[gname][1])
     name = _results_name(fmt)
-    body = result.serialize(format=_RDFLIB_RESULTS[name], encoding="utf-8")
-    return Answer("ask" if result.type == "ASK" else "select", body or b"", SELECT_FORMATS[name][1])
+    truncated = None
+    if result.type == "SELECT" and max_rows is not None:
+        rows = list(result)
+        if len(rows) > max_rows:
+            result.bindings = [dict(zip(result.vars or [], row, strict=False)) for row in rows[:max_rows]]  # type: ignore[arg-type]
+            truncated = max_rows
+    body = result.serialize(format=_RDFLIB_RESULTS[name], encoding="utf-8") or b""
+    kind: ResultKind = "ask" if result.type == "ASK" else "select"
+    return Answer(kind, _mark(body, name, truncated), SELECT_FORMATS[name][1], truncated)
 
 
 def _results_name(fmt: str | None) -> str:
@@ -168,10 +218,6 @@ def _graph_name(fmt: str | None) -> str:
             f"{name!r} is not an RDF format for CONSTRUCT/DESCRIBE; use {', '.join(GRAPH_FORMATS)}",
         )
     return name
-
-
-def _results_format(fmt: str | None) -> tuple[ox.QueryResultsFormat, str]:
-    return SELECT_FORMATS[_results_name(fmt)]
 
 
 def _graph_format(fmt: str | None) -> tuple[ox.RdfFormat, str]:

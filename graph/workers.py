@@ -59,12 +59,12 @@ def _serve(conn: Connection, store: Store) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
-            query, fmt, defaults, named = conn.recv()
+            query, fmt, defaults, named, max_rows = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            result = answer(store, query, fmt, defaults, named)
-            conn.send(("ok", result.kind, result.body, result.media_type))
+            result = answer(store, query, fmt, defaults, named, max_rows)
+            conn.send(("ok", result.kind, result.body, result.media_type, result.truncated))
         except PactgraphError as exc:
             conn.send(("error", exc.kind.value, exc.message, exc.detail))
         except Exception as exc:  # the engine's own errors become bad input, with its message
@@ -124,6 +124,7 @@ class QueryWorkers:
         named: list[str] | None,
         timeout: float,
         disconnected: Callable[[], Awaitable[bool]] | None = None,
+        max_rows: int | None = None,
     ) -> Answer:
         """Answer a query in a worker; kill it at `timeout` seconds (503) or when the client leaves."""
         if self._slots is None:
@@ -133,14 +134,14 @@ class QueryWorkers:
             deadline = loop.time() + timeout
             worker = await self._take()
             try:
-                worker.conn.send((query, fmt, defaults, named))
+                worker.conn.send((query, fmt, defaults, named, max_rows))
                 message = await self._receive(worker, deadline, timeout, disconnected)
             except BaseException:
                 await loop.run_in_executor(None, self._kill, worker)
                 raise
             self._idle.append(worker)
         if message[0] == "ok":
-            return Answer(message[1], message[2], message[3])
+            return Answer(message[1], message[2], message[3], message[4])
         raise PactgraphError(Kind(message[1]), message[2], message[3])
 
     async def _receive(

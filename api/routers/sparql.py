@@ -69,11 +69,20 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
     st = state(request)
     try:
         result = await st.workers.answer(
-            text, name, defaults or None, named or None, st.settings.query_timeout, request.is_disconnected
+            text,
+            name,
+            defaults or None,
+            named or None,
+            st.settings.query_timeout,
+            request.is_disconnected,
+            st.settings.max_rows,
         )
     except ClientGone:
         return Response(status_code=499)
-    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept"}
+    if result.truncated is not None:
+        headers["X-Pactgraph-Truncated"] = f"max_rows={result.truncated}"
+    return Response(result.body, media_type=result.media_type, headers=headers)
 
 
 @router.post("/update", summary="SPARQL 1.1 update", dependencies=[Depends(require_token)])

@@ -57,7 +57,9 @@ def run_server(settings: Settings) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     path = tmp_path_factory.mktemp("served") / "store"
-    settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=2.0, max_body=2_000_000)
+    settings = Settings(
+        store=f"oxigraph:{path}", token=TOKEN, query_timeout=2.0, max_body=2_000_000, max_rows=300
+    )
     for url in run_server(settings):
         yield Server(url, TOKEN, path)
 

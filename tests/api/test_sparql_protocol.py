@@ -233,3 +233,63 @@ def test_slow_query_times_out_while_cheap_ones_answer(server: Server) -> None:
     assert result["seconds"] < 2.0 + 1.0  # the limit plus one second
     assert "time limit of 2 s and was stopped" in result["body"]["error"]  # type: ignore[index]
     assert_cpu_work_stopped()
+
+
+ALL_STATE_TRIPLES = (
+    "SELECT ?s ?p ?o WHERE { GRAPH <https://pactgraph.org/graph/states> { ?s ?p ?o } } ORDER BY ?s ?p ?o"
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_row_limit_cuts_with_a_marker(server: Server, fmt: str) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": ALL_STATE_TRIPLES, "format": fmt})
+    assert r.status_code == 200
+    assert r.headers["x-pactgraph-truncated"] == "max_rows=300"
+    full = httpx.get(
+        server.url + "/sparql", params={"query": ALL_STATE_TRIPLES + " LIMIT 300", "format": fmt}
+    )
+    assert "x-pactgraph-truncated" not in full.headers
+    if fmt == "json":
+        body = r.json()
+        assert body["truncated"]["max_rows"] == 300 and "PACTGRAPH_MAX_ROWS" in body["truncated"]["message"]
+        assert body["results"]["bindings"] == full.json()["results"]["bindings"]
+    elif fmt == "xml":
+        assert b"<!-- cut at 300 rows (PACTGRAPH_MAX_ROWS)" in r.content
+        assert r.content.count(b"<result>") == 300
+    else:
+        assert r.content == full.content
+        assert len(r.content.splitlines()) == 301
+
+
+def test_terms_reach_the_client_unchanged(server: Server) -> None:
+    g = "https://example.org/graph/terms"
+    data = (
+        '<urn:t> <urn:p> "chaîne"@fr , "42"^^<http://www.w3.org/2001/XMLSchema#integer> , '
+        '"2024-12"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> , "tab\\there\\nnewline" , _:b1 .\n'
+        "_:b1 <urn:p> <urn:t> .\n"
+    )
+    auth = {"Authorization": f"Bearer {server.token}", "Content-Type": "text/turtle"}
+    assert (
+        httpx.put(server.url + "/store", params={"graph": g}, content=data.encode(), headers=auth).status_code
+        == 201
+    )
+    q = f"SELECT ?o ?back WHERE {{ GRAPH <{g}> {{ <urn:t> <urn:p> ?o OPTIONAL {{ ?o <urn:p> ?back }} }} }} ORDER BY STR(?o)"
+    rows = httpx.get(server.url + "/sparql", params={"query": q}).json()["results"]["bindings"]
+    values = [r["o"] for r in rows]
+    assert {"type": "literal", "value": "chaîne", "xml:lang": "fr"} in values
+    assert {
+        "type": "literal",
+        "value": "42",
+        "datatype": "http://www.w3.org/2001/XMLSchema#integer",
+    } in values
+    assert {
+        "type": "literal",
+        "value": "2024-12",
+        "datatype": "http://www.w3.org/2001/XMLSchema#gYearMonth",
+    } in values
+    assert {"type": "literal", "value": "tab\there\nnewline"} in values
+    bnode = next(r for r in rows if r["o"]["type"] == "bnode")
+    assert bnode["back"] == {"type": "uri", "value": "urn:t"}  # the blank node is one node, joined on
+    tsv = httpx.get(server.url + "/sparql", params={"query": q, "format": "tsv"}).text
+    assert '"tab\\there\\nnewline"' in tsv
+    httpx.delete(server.url + "/store", params={"graph": g}, headers=auth)
