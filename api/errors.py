@@ -23,6 +23,8 @@ STATUS = {
     Kind.INVALID: 422,
     Kind.UNAVAILABLE: 503,
     Kind.TIMEOUT: 503,
+    Kind.UPSTREAM: 502,
+    Kind.UPSTREAM_TIMEOUT: 504,
 }
 log = logging.getLogger("pactgraph")
 

@@ -20,6 +20,8 @@ class Kind(StrEnum):
     TIMEOUT = "timeout"
     BUSY = "busy"  # the store is held by another process
     UNAVAILABLE = "unavailable"
+    UPSTREAM = "upstream"  # the remote SPARQL server failed
+    UPSTREAM_TIMEOUT = "upstream_timeout"  # the remote SPARQL server did not answer in time
 
 
 class PactgraphError(Exception):

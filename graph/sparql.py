@@ -14,6 +14,7 @@ from typing import Literal as Lit
 import pyoxigraph as ox
 
 from graph.errors import Kind, PactgraphError
+from graph.remote import Endpoint
 from graph.store import Store
 
 ResultKind = Lit["select", "ask", "graph"]
@@ -85,15 +86,19 @@ def answer(
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
     max_rows: int | None = None,
+    timeout: float | None = None,
 ) -> Answer:
     """Evaluate `query` on the store's native engine and serialize it with the engine's writer.
 
     `fmt` names a results format (json, xml, csv, tsv) for SELECT/ASK or an RDF format for
     CONSTRUCT/DESCRIBE; None picks JSON or Turtle. default/named graphs follow the protocol's
     default-graph-uri and named-graph-uri; without them the default graph is the union.
-    Solutions past `max_rows` are cut, and the answer says so (`Answer.truncated`).
+    Solutions past `max_rows` are cut, and the answer says so (`Answer.truncated`). On the
+    `sparql:` backend the server's own answer is passed through, bytes unchanged.
     """
     refuse_unsafe(query)
+    if store.remote is not None:
+        return _answer_remote(store.remote, query, fmt, default_graphs, named_graphs, timeout)
     native = store.oxigraph
     if native is not None:
         return _answer_oxigraph(native, query, fmt, default_graphs, named_graphs, max_rows)
@@ -139,6 +144,21 @@ def _answer_oxigraph(
     else:
         body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=rfmt) or b""
     return Answer("select", _mark(body, name, truncated), media, truncated)
+
+
+def _answer_remote(
+    remote: Endpoint,
+    query: str,
+    fmt: str | None,
+    default_graphs: list[str] | None,
+    named_graphs: list[str] | None,
+    timeout: float | None,
+) -> Answer:
+    kind = query_form(query)
+    name = _graph_name(fmt) if kind == "graph" else _results_name(fmt)
+    media = (GRAPH_FORMATS[name] if kind == "graph" else SELECT_FORMATS[name])[1]
+    response = remote.query(query, media, default_graphs, named_graphs, timeout)
+    return Answer(kind, response.content, response.headers.get("content-type", media).split(";")[0].strip())
 
 
 def _line_end(data: bytes, n: int) -> int:

@@ -8,7 +8,9 @@ hot paths may ask for the pyoxigraph handle directly (`Store.oxigraph`).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,11 +23,13 @@ import pyoxigraph as ox
 import rdflib.plugins.sparql
 from oxrdflib import OxigraphStore
 from oxrdflib._converter import from_ox, to_ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from rdflib.query import Result
 from rdflib.term import Identifier, Node
 
 from graph.errors import Kind, PactgraphError
+from graph.remote import Endpoint
 
 # rdflib would fetch FROM/FROM NAMED graphs from the web; a query never reaches the network.
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
@@ -54,8 +58,11 @@ class StoreUrl:
             )
         if kind == "oxigraph" and not location:
             raise PactgraphError(Kind.BAD_INPUT, "oxigraph: needs a directory, e.g. oxigraph:./store")
-        if kind == "sparql":
-            raise PactgraphError(Kind.BAD_INPUT, "the sparql: backend is not available yet (issue 8)")
+        if kind == "sparql" and not location.startswith(("http://", "https://")):
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                "sparql: needs the server's query URL, e.g. sparql:http://127.0.0.1:7878/query",
+            )
         return cls(kind, location)
 
 
@@ -69,10 +76,20 @@ class Store:
         self._write_lock = threading.RLock()
         self._version = 0
         self._ox: ox.Store | None = None
-        if parsed.kind == "oxigraph":
+        self._remote: Endpoint | None = None
+        self.path: Path | None = None
+        if parsed.kind == "sparql":
+            query_url, _, update_url = parsed.location.partition(",")
+            self._remote = Endpoint(query_url, update_url or None)
+            self.dataset = Dataset(
+                store=SPARQLUpdateStore(query_url, update_url or query_url), default_union=True
+            )
+            with contextlib.suppress(PactgraphError):  # a server that is down now may be up later
+                self._drop_staging()
+        elif parsed.kind == "oxigraph":
             path = Path(parsed.location).expanduser()
             path.mkdir(parents=True, exist_ok=True)
-            self.path: Path | None = path
+            self.path = path
             try:
                 self._ox = ox.Store(str(path))
             except OSError as exc:
@@ -86,7 +103,6 @@ class Store:
             self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=True)
             self._drop_staging()
         else:
-            self.path = None
             self.dataset = Dataset(default_union=True)
 
     # ------------------------------------------------------------------ reading
@@ -95,6 +111,11 @@ class Store:
     def oxigraph(self) -> ox.Store | None:
         """The native Oxigraph handle on the `oxigraph:` backend, for hot paths; None elsewhere."""
         return self._ox
+
+    @property
+    def remote(self) -> Endpoint | None:
+        """The SPARQL server on the `sparql:` backend; None elsewhere."""
+        return self._remote
 
     @property
     def version(self) -> int:
@@ -120,6 +141,8 @@ class Store:
 
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]:
         """Rows of a SELECT query as dicts of variable name to rdflib term (unbound ones left out)."""
+        if self._remote is not None:
+            return self._remote.select(with_values(sparql, bindings) if bindings else sparql)[1]
         result = self.query(sparql, bindings)
         names = [str(v) for v in result.vars or []]
         return [
@@ -150,6 +173,11 @@ class Store:
 
     def quads(self) -> Iterator[tuple[Node, Node, Node, URIRef]]:
         """Every quad in a named graph (the default graph of the store is not used)."""
+        if self._remote is not None:
+            for r in self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
+                if isinstance(r["g"], URIRef) and not str(r["g"]).startswith(_STAGING):
+                    yield (r["s"], r["p"], r["o"], r["g"])
+            return
         if self._ox is not None:
             for q in self._ox.quads_for_pattern(None, None, None, None):
                 if isinstance(q.graph_name, ox.NamedNode):
@@ -187,7 +215,9 @@ class Store:
         between leaves only staging graphs, which the next open drops.
         """
         with self.writing():
-            if self._ox is not None:
+            if self._remote is not None:
+                self._replace_remote(graphs)
+            elif self._ox is not None:
                 self._replace_oxigraph(graphs)
             else:
                 self._replace_memory(graphs)
@@ -213,6 +243,40 @@ class Store:
             self._drop_staging()
             raise
 
+    def _replace_remote(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
+        """Staging graphs filled by INSERT DATA in chunks, then one update that moves them all.
+
+        On a server that runs each update request in one transaction (Oxigraph, Virtuoso) the
+        final move is atomic; readers of that server may see staging graphs meanwhile.
+        Triples with blank nodes go in one request, so each blank node stays one node.
+        """
+        assert self._remote is not None
+        token = uuid.uuid4().hex
+        moves = []
+        try:
+            for i, (name, triples) in enumerate(graphs.items()):
+                stage = f"{_STAGING}{token}:{i}"
+                plain: list[str] = []
+                blank: list[str] = []
+                for t in triples:
+                    line = " ".join(safe_term(x).n3() for x in t) + " ."
+                    (blank if any(isinstance(x, BNode) for x in t) else plain).append(line)
+                chunks = [plain[j : j + 5000] for j in range(0, len(plain), 5000)] + (
+                    [blank] if blank else []
+                )
+                for chunk in chunks:
+                    self._remote.update(f"INSERT DATA {{ GRAPH <{stage}> {{\n" + "\n".join(chunk) + "\n} }")
+                moves.append(
+                    f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{safe_term(name)}>"
+                    if chunks
+                    else f"DROP SILENT GRAPH <{safe_term(name)}>"
+                )
+            self._remote.update(" ;\n".join(moves))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._drop_staging()
+            raise
+
     def _replace_memory(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
         # Build every new graph before touching the dataset, so a bad triple changes nothing.
         built = {name: list(triples) for name, triples in graphs.items()}
@@ -226,7 +290,9 @@ class Store:
         """Run a SPARQL 1.1 Update on the native engine, in one transaction where the backend has them."""
         with self.writing():
             try:
-                if self._ox is not None:
+                if self._remote is not None:
+                    self._remote.update(sparql_update)
+                elif self._ox is not None:
                     self._ox.update(sparql_update)
                 else:
                     self.dataset.update(sparql_update)
@@ -235,12 +301,23 @@ class Store:
 
     def drop_graph(self, name: URIRef) -> None:
         with self.writing():
-            if self._ox is not None:
+            if self._remote is not None:
+                self._remote.update(f"DROP SILENT GRAPH <{safe_term(name)}>")
+            elif self._ox is not None:
                 self._ox.remove_graph(ox.NamedNode(str(name)))
             else:
                 self.dataset.remove_graph(name)
 
     def _drop_staging(self) -> None:
+        if self._remote is not None:
+            rows = self.select(
+                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                f'FILTER(STRSTARTS(STR(?g), "{_STAGING}")) }}'
+            )
+            drops = [f"DROP SILENT GRAPH <{safe_term(r['g'])}>" for r in rows]
+            if drops:
+                self._remote.update(" ;\n".join(drops))
+            return
         assert self._ox is not None
         for g in list(self._ox.named_graphs()):
             if isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
@@ -254,14 +331,36 @@ class Store:
         """Release the backend (the on-disk lock goes with the last reference to it)."""
         if self._ox is not None:
             self._ox.flush()
+        if self._remote is not None:
+            self._remote.close()
         self.dataset = Dataset()
         self._ox = None
+        self._remote = None
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
+
+
+def safe_term(node: Node) -> Node:
+    """A term that can be written into a SPARQL string: IRIs with characters that could close
+    the IRI and open new syntax are refused (literals are escaped by their n3 form)."""
+    if isinstance(node, URIRef) and _UNSAFE_IRI.search(node):
+        raise PactgraphError(Kind.BAD_INPUT, f"not a valid IRI: {str(node)[:80]!r}")
+    return node
+
+
+def with_values(sparql: str, bindings: Mapping[str, Node]) -> str:
+    """Bind variables by a trailing VALUES clause of serialized terms (for servers without
+    Oxigraph's substitutions); as with Oxigraph, the bound variables must be projected."""
+    names = " ".join(f"?{k}" for k in bindings)
+    values = " ".join(safe_term(v).n3() for v in bindings.values())
+    return f"{sparql}\nVALUES ({names}) {{ ({values}) }}"
 
 
 def term(value: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:

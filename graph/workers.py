@@ -130,6 +130,11 @@ class QueryWorkers:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
         loop = asyncio.get_running_loop()
+        if self.store.remote is not None:
+            # The remote server does the work; its HTTP timeout is our deadline.
+            return await loop.run_in_executor(
+                None, lambda: answer(self.store, query, fmt, defaults, named, max_rows, timeout)
+            )
         async with self._slots:
             deadline = loop.time() + timeout
             worker = await self._take()

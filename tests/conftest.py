@@ -1,26 +1,86 @@
-"""Shared fixtures: stores on each backend, the bundled data loaded once per session."""
+"""Shared fixtures: stores on each backend, the bundled data loaded once per session.
+
+Backends: `memory:`, `oxigraph:` on disk, and `sparql:` on a real Oxigraph server
+(`oxigraph serve`, from the PyPI package `oxigraph`) that the fixtures start on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from data import DATA_DIR
 from graph import Store, ingest, load_ontology, open_store, read_sources
 
-BACKENDS = ["memory", "oxigraph"]
+BACKENDS = ["memory", "oxigraph", "sparql"]
 
 
-def make_store(kind: str, tmp: Path) -> Store:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_oxigraph_server(location: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real Oxigraph SPARQL server whose default graph is the union of its graphs."""
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        pytest.fail(
+            "the `oxigraph` server is missing: pip install 'oxigraph>=0.5.13,<0.6' (in the test extra)"
+        )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(url + "/query", params={"query": "ASK {}"}, timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return proc, f"sparql:{url}/query,{url}/update"
+
+
+@pytest.fixture(scope="session")
+def sparql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, url = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph-server"))
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def make_store(kind: str, tmp: Path, remote: str | None = None) -> Store:
+    if kind == "sparql":
+        assert remote is not None
+        store = open_store(remote)
+        store.update("CLEAR ALL")  # one server per session: each test starts empty
+        return store
     return open_store("memory:" if kind == "memory" else f"oxigraph:{tmp / 'store'}")
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store on each backend."""
-    s = make_store(request.param, tmp_path)
+    remote = request.getfixturevalue("sparql_server") if request.param == "sparql" else None
+    s = make_store(request.param, tmp_path, remote)
     yield s
     s.close()
 
@@ -28,8 +88,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A store on each backend with the ontology and every bundled file ingested."""
-    s = make_store(request.param, tmp_path_factory.mktemp(request.param))
+    tmp = tmp_path_factory.mktemp(request.param)
+    proc = None
+    remote = None
+    if request.param == "sparql":
+        proc, remote = start_oxigraph_server(tmp / "server")
+    s = make_store(request.param, tmp, remote)
     load_ontology(s)
     ingest(s, read_sources([DATA_DIR]))
     yield s
     s.close()
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
