@@ -28,14 +28,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_oxigraph_server(location: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_oxigraph_server(location: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """A real Oxigraph SPARQL server whose default graph is the union of its graphs."""
     binary = shutil.which("oxigraph")
     if binary is None:
         pytest.fail(
             "the `oxigraph` server is missing: pip install 'oxigraph>=0.5.13,<0.6' (in the test extra)"
         )
-    port = _free_port()
+    port = port or _free_port()
     proc = subprocess.Popen(
         [
             binary,
