@@ -261,14 +261,17 @@ class Store:
                 for t in triples:
                     line = " ".join(safe_term(x).n3() for x in t) + " ."
                     (blank if any(isinstance(x, BNode) for x in t) else plain).append(line)
-                chunks = [plain[j : j + 5000] for j in range(0, len(plain), 5000)] + (
-                    [blank] if blank else []
-                )
-                for chunk in chunks:
-                    self._remote.update(f"INSERT DATA {{ GRAPH <{stage}> {{\n" + "\n".join(chunk) + "\n} }")
+                for j in range(0, len(plain), 5000):
+                    data = "\n".join(plain[j : j + 5000])
+                    self._remote.update(f"INSERT DATA {{ GRAPH <{stage}> {{\n{data}\n}} }}")
+                if blank:
+                    # Some servers (Virtuoso) refuse blank nodes in INSERT DATA; a template
+                    # with an empty WHERE makes one fresh node per label, once.
+                    data = "\n".join(blank)
+                    self._remote.update(f"INSERT {{ GRAPH <{stage}> {{\n{data}\n}} }} WHERE {{}}")
                 moves.append(
                     f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{safe_term(name)}>"
-                    if chunks
+                    if plain or blank
                     else f"DROP SILENT GRAPH <{safe_term(name)}>"
                 )
             self._remote.update(" ;\n".join(moves))

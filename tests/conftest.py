@@ -59,6 +59,52 @@ def start_oxigraph_server(location: Path, port: int | None = None) -> tuple[subp
     return proc, f"sparql:{url}/query,{url}/update"
 
 
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+[Parameters]
+ServerPort = {isql}
+DirsAllowed = .
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+[HTTPServer]
+ServerPort = {http}
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+"""
+
+
+def start_virtuoso(location: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real Virtuoso (Debian's virtuoso-opensource) in its own directory, with SPARQL Update on."""
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail("Virtuoso is missing: apt-get install virtuoso-opensource (.ci/run does)")
+    location.mkdir(parents=True, exist_ok=True)
+    isql_port, http_port = _free_port(), _free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(dir=location, isql=isql_port, http=http_port))
+    proc = subprocess.Popen(
+        [binary, "+foreground", "+configfile", str(ini)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{http_port}/sparql"
+    for _ in range(600):
+        try:
+            if httpx.get(url, params={"query": "ASK {}"}, timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    grant = 'grant SPARQL_UPDATE to "SPARQL";'
+    subprocess.run([isql, str(isql_port), "dba", "dba", f"exec={grant}"], check=True, capture_output=True)
+    return proc, f"sparql:{url}"
+
+
 @pytest.fixture(scope="session")
 def sparql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc, url = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph-server"))
