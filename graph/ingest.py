@@ -21,12 +21,11 @@ from graph.csvfacts import read_csv
 from graph.errors import Kind, PactgraphError
 from graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
 from graph.shacl import Report, validate
-from graph.store import Store, term
+from graph.store import Store, term, writable_iri
 from ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
-_UNSAFE_IRI = re.compile(r'[\s<>"{}|\\^`]')
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def _context(store: Store, batch: Graph, replaced: Iterable[URIRef]) -> Graph:
     Shapes check that a membership's organisation is an organisation, a sanction has a
     start…; those facts may live in other sources already in the store.
     """
-    nodes = {n for t in batch for n in (t[0], t[2]) if isinstance(n, URIRef) and not _UNSAFE_IRI.search(n)}
+    nodes = {n for t in batch for n in (t[0], t[2]) if isinstance(n, URIRef) and writable_iri(n)}
     skip = set(replaced)
     context = Graph()
     ordered = sorted(nodes)

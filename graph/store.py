@@ -350,10 +350,15 @@ class Store:
 _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 
 
+def writable_iri(node: Node) -> bool:
+    """True for an IRI with no character that could close it and open new SPARQL syntax."""
+    return isinstance(node, URIRef) and not _UNSAFE_IRI.search(node)
+
+
 def safe_term(node: Node) -> Node:
     """A term that can be written into a SPARQL string: IRIs with characters that could close
     the IRI and open new syntax are refused (literals are escaped by their n3 form)."""
-    if isinstance(node, URIRef) and _UNSAFE_IRI.search(node):
+    if isinstance(node, URIRef) and not writable_iri(node):
         raise PactgraphError(Kind.BAD_INPUT, f"not a valid IRI: {str(node)[:80]!r}")
     return node
 
