@@ -235,6 +235,116 @@ def path_cmd(
             out.print(f"  • {c['node']['label']}: {c['text']}", highlight=False, markup=False)
 
 
+@app.command("export")
+def export_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write, or - for stdout")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="graphml, gexf, cyjs, turtle, nquads, trig, jsonld")
+    ] = "graphml",
+    store: StoreOption = None,
+    around: Annotated[str | None, typer.Option(help="only the neighbourhood of this entity")] = None,
+    depth: Annotated[int, typer.Option(help="hops from --around")] = 1,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD: only relations valid then")
+    ] = None,
+    status: Annotated[
+        str, typer.Option(help="minimum claim status: confirmed, reported, disputed, denied")
+    ] = "denied",
+    sources: Annotated[
+        list[str] | None, typer.Option("--from", help="path query sources (with --to)")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="path query target (with --from)")] = None,
+    max_hops: Annotated[int, typer.Option("--max-hops", help="longest path, in edges")] = 4,
+    limit: Annotated[int, typer.Option(help="paths per source")] = 5,
+    include_literals: Annotated[
+        bool, typer.Option("--include-literals", help="RDF formats: every literal of the nodes too")
+    ] = False,
+) -> None:
+    """Export the graph, an entity's neighbourhood or a path query's answer for Gephi, Cytoscape,
+    yEd or another RDF store; written as it streams, into FILE only once complete."""
+    import os
+    import tempfile
+
+    from graph.dates import as_of_date
+    from graph.export import Scope, export, export_format, select, total
+    from graph.names import NameIndex
+    from graph.paths import PathQuery
+    from graph.projection import build
+
+    db = _open(store)
+    try:
+        chosen = export_format(fmt)
+        if bool(sources) != (to is not None):
+            raise PactgraphError(Kind.BAD_INPUT, "a path export needs both --from and --to")
+        day = as_of_date(as_of) if as_of else None
+        names = NameIndex.build(db)
+        query = None
+        if sources and to is not None:
+            query = PathQuery(
+                tuple(dict.fromkeys(names.resolve(s).iri for s in sources)),
+                names.resolve(to).iri,
+                max_hops,
+                limit,
+                day,
+                status.lower(),
+            )
+        root = names.resolve(around).iri if around is not None else None
+        sub = select(db, build(db), Scope(root, depth, query, day, status.lower()))
+        elements = total(sub, chosen.name)
+        to_stdout = str(output) == "-"
+        target = sys.stdout.buffer if to_stdout else None
+        tmp = None
+        if target is None:
+            # A partial file never takes the name: write beside it, rename when done.
+            fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent.resolve())
+            target = os.fdopen(fd, "wb")
+        written = 0
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            ) as bar:
+                task = bar.add_task(f"export {chosen.name}", total=elements)
+                for chunk in export(
+                    db,
+                    sub,
+                    chosen.name,
+                    include_literals,
+                    progress=lambda done: bar.update(task, completed=done),
+                ):
+                    target.write(chunk)
+                    written += len(chunk)
+            target.flush()
+            if tmp is not None:
+                target.close()
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the export private
+                os.replace(tmp, output)
+                tmp = None
+        finally:
+            if tmp is not None:
+                target.close()
+                os.unlink(tmp)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    except OSError as exc:
+        raise _fail(PactgraphError(Kind.BAD_INPUT, f"cannot write {output}: {exc.strerror or exc}")) from None
+    finally:
+        db.close()
+    if not to_stdout:
+        edges = (
+            ""
+            if chosen.name in ("turtle", "nquads", "trig", "jsonld")
+            else f", {elements - len(sub.nodes)} edges"
+        )
+        err.print(f"{len(sub.nodes)} nodes{edges}: {written} bytes to {output}", highlight=False)
+
+
 @app.command("serve")
 def serve_cmd(
     store: StoreOption = None,

@@ -11,7 +11,7 @@ from api.state import state
 from graph import answer
 from graph.dates import as_of_date
 from graph.entities import describe, describe_rdf
-from graph.paths import PathQuery, restricted
+from graph.export import Scope, cytoscape_elements, cytoscape_header, select
 
 router = APIRouter(tags=["entities"])
 
@@ -70,43 +70,7 @@ async def neighbourhood(
 
     def build() -> dict[str, Any]:
         found = st.names().resolve(name)
-        proj = st.projection()
-        view = restricted(proj, PathQuery((found.iri,), found.iri, 1, 1, day, status))
-        import networkx as nx
-
-        if found.iri not in view:
-            nodes = {found.iri}
-        else:
-            nodes = set(nx.single_source_shortest_path_length(view, found.iri, cutoff=depth))
-        sub = view.subgraph(nodes)
-        elements: list[dict[str, Any]] = [
-            {
-                "data": {
-                    "id": n,
-                    "label": proj.label(n),
-                    "class": proj.classes.get(n, ""),
-                    "hub": n in proj.hubs,
-                }
-            }
-            for n in sorted(sub.nodes)
-        ]
-        for u, v in sorted(sub.edges):
-            for e in proj.graph[u][v]["facts"]:
-                reading = proj.readings.get(e.predicate, (e.predicate, ""))[0]
-                elements.append(
-                    {
-                        "data": {
-                            "id": f"{e.subject}|{e.predicate}|{e.object}",
-                            "source": e.subject,
-                            "target": e.object,
-                            "predicate": e.predicate,
-                            "label": reading,
-                            "start": e.start,
-                            "end": e.end,
-                            "status": e.status,
-                        }
-                    }
-                )
-        return {"data": {"name": f"around {proj.label(found.iri)}", "root": found.iri}, "elements": elements}
+        sub = select(st.store, st.projection(), Scope(found.iri, depth, None, day, status.lower()))
+        return {"data": cytoscape_header(sub), "elements": cytoscape_elements(sub)}
 
     return await st.run(build)

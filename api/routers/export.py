@@ -1,0 +1,78 @@
+"""Downloads of the graph or a part of it: GraphML, GEXF, Cytoscape JSON and RDF."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.state import state
+from graph.dates import as_of_date
+from graph.errors import Kind, PactgraphError
+from graph.export import FORMATS, MAX_DEPTH, Scope, Subgraph, export_format, filename, select
+from graph.export import export as export_chunks
+from graph.paths import MAX_HOPS, MAX_LIMIT, PathQuery
+
+router = APIRouter(tags=["export"])
+
+
+@router.get(
+    "/export",
+    summary="The whole graph, the neighbourhood of an entity or a path query's answer, as a download",
+    response_class=StreamingResponse,
+    responses={200: {"content": {f.media_type.split(";")[0]: {} for f in FORMATS.values()}}},
+)
+async def export(
+    request: Request,
+    format: Annotated[str, Query(description=f"one of {', '.join(FORMATS)}")] = "graphml",
+    around: Annotated[str | None, Query(description="an entity: its neighbourhood only")] = None,
+    depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="hops from `around`")] = 1,
+    as_of: Annotated[str | None, Query(description="YYYY-MM-DD: only relations valid then")] = None,
+    status: Annotated[
+        str, Query(description="minimum claim status: confirmed, reported, disputed, denied")
+    ] = "denied",
+    from_: Annotated[
+        list[str] | None, Query(alias="from", description="path query sources (with `to`)")
+    ] = None,
+    to: Annotated[str | None, Query(description="path query target (with `from`)")] = None,
+    max_hops: Annotated[int, Query(ge=1, le=MAX_HOPS)] = 4,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="paths per source")] = 5,
+    via: Annotated[list[str] | None, Query(description="allowed predicates or classes (paths)")] = None,
+    exclude: Annotated[list[str] | None, Query(description="barred predicates or classes (paths)")] = None,
+    include_literals: Annotated[
+        bool, Query(description="RDF formats: every literal and evidence link of the nodes too")
+    ] = False,
+) -> StreamingResponse:
+    """Streams the export as it is written, so the whole graph downloads in bounded memory.
+    With `from` and `to` the scope is the answer of that path query (the parameters of /paths)."""
+    fmt = export_format(format)
+    if bool(from_) != (to is not None):
+        raise PactgraphError(Kind.BAD_INPUT, "a path export needs both from= and to=")
+    day = as_of_date(as_of) if as_of else None
+    st = state(request)
+
+    def choose() -> Subgraph:
+        names = st.names()
+        query = None
+        if from_ and to is not None:
+            query = PathQuery(
+                tuple(dict.fromkeys(names.resolve(n).iri for n in from_)),
+                names.resolve(to).iri,
+                max_hops,
+                limit,
+                day,
+                status.lower(),
+                tuple(via or ()),
+                tuple(exclude or ()),
+            )
+        root = names.resolve(around).iri if around is not None else None
+        scope = Scope(root, depth, query, day, status.lower())
+        return select(st.store, st.projection(), scope)
+
+    sub = await st.run(choose)
+    return StreamingResponse(
+        export_chunks(st.store, sub, fmt.name, include_literals),
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename(sub, fmt.name)}"'},
+    )
