@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
-from api.routers import entities, meta, paths, sparql
+from api.routers import entities, export, meta, paths, sparql, web
 from api.routers import store as graph_store
 from api.settings import Settings
 from api.state import AppState
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(meta.router)
     app.include_router(entities.router)
     app.include_router(paths.router)
+    app.include_router(export.router)
+    app.include_router(web.router)
     return app
 
 

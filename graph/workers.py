@@ -41,14 +41,16 @@ def _die_with_parent() -> None:
 
 
 def _close_inherited_sockets(keep: int) -> None:
-    """Drop the server's sockets the fork copied: while a worker held a client's connection,
-    the server never noticed that client leave (and so could not stop its query)."""
+    """Drop the sockets and pipes the fork copied: while a worker held a client's connection,
+    the server never noticed that client leave (and so could not stop its query), and a held
+    pipe keeps whoever waits for its end (a parent driving a browser) waiting forever."""
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         if fd == keep:
             continue
         with contextlib.suppress(OSError):
-            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode):
                 os.close(fd)
 
 
