@@ -27,7 +27,6 @@ from ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
 
-
 @dataclass(frozen=True)
 class SourceInput:
     """One thing to ingest: bytes with a name, a format and the graph they go to."""
