@@ -719,7 +719,8 @@ _to_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 def write_cytoscape(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]:
     """A .cyjs file: `elements` split into `nodes` and `edges`, the form Cytoscape desktop
-    imports and Cytoscape.js and networkx's `cytoscape_graph` read too."""
+    imports (a flat list, as /neighbourhood answers, is only for Cytoscape.js); Cytoscape.js
+    reads both."""
     header = {
         "format_version": "1.0",
         "generated_by": "pactgraph",
