@@ -301,6 +301,10 @@ class Store:
                     self.dataset.update(sparql_update)
             except SyntaxError as exc:
                 raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL update: {exc}") from exc
+            except (RuntimeError, ValueError) as exc:  # the engine refused it (e.g. DROP of a missing graph)
+                raise PactgraphError(
+                    Kind.BAD_INPUT, f"the update was refused and nothing was changed: {exc}"
+                ) from exc
 
     def drop_graph(self, name: URIRef) -> None:
         with self.writing():
