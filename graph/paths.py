@@ -123,8 +123,25 @@ class _EdgeFilter:
         return [e for e in self.proj.graph[u][v]["facts"] if _edge_ok(e, self.q)]
 
 
+def _check_filters(proj: Projection, q: PathQuery) -> None:
+    """An unknown name in via/exclude is a typo to report, not a filter that silently matches nothing."""
+    classes = set(proj.classes.values())
+    predicates = {_term(p) for p in proj.readings} | {
+        _term(e.predicate) for _, _, facts in proj.graph.edges(data="facts") for e in facts
+    }
+    for name in (*q.via, *q.exclude):
+        known = classes if name[:1].isupper() else predicates
+        if name not in known:
+            kind = "class" if name[:1].isupper() else "predicate"
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                f"unknown {kind} {name!r} in via/exclude; known: {', '.join(sorted(known))}",
+            )
+
+
 def find_paths(proj: Projection, q: PathQuery) -> dict[str, Any]:
     """Ranked, explained paths from each source to the target, and what the sources share."""
+    _check_filters(proj, q)
     for n in (*q.sources, q.target):
         if n not in proj.graph:
             raise PactgraphError(Kind.NOT_FOUND, f"{proj.label(n)} is not linked to anything in the graph")

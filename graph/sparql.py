@@ -7,8 +7,11 @@ containing the word "service" is fine).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from dataclasses import dataclass
+from typing import IO, Any, cast
 from typing import Literal as Lit
 
 import pyoxigraph as ox
@@ -23,10 +26,12 @@ ResultKind = Lit["select", "ask", "graph"]
 _OPAQUE = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    # IRIREF as the grammar has it: only ASCII space and controls end it, not "\s" (U+00A0...)
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
+    # a comment ends at a line feed or a carriage return
+    r"|#[^\r\n]*",
     re.S,
 )
 _FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
@@ -56,9 +61,28 @@ _RDFLIB_GRAPH = {
 }
 
 
+MAX_NESTING = 200
+_BRACKET = re.compile(r"[(){}\[\]]")
+
+
+def _nesting(code: str) -> int:
+    depth = deepest = 0
+    for m in _BRACKET.finditer(code):
+        depth += 1 if m.group() in "({[" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def refuse_unsafe(text: str, what: str = "query") -> None:
-    """Refuse SERVICE and LOAD, which would make the engine read a URL or a file."""
-    m = _FORBIDDEN.search(_OPAQUE.sub(" ", text))
+    """Refuse SERVICE and LOAD, which would make the engine read a URL or a file, and nesting so
+    deep that the engine's recursive parser would overflow its stack (and kill the process)."""
+    code = _OPAQUE.sub(" ", text)
+    depth = _nesting(code)
+    if depth > MAX_NESTING:
+        raise PactgraphError(
+            Kind.BAD_INPUT, f"the {what} nests brackets {depth} levels deep; at most {MAX_NESTING} allowed"
+        )
+    m = _FORBIDDEN.search(code)
     if m:
         keyword = m.group(1).upper()
         raise PactgraphError(
@@ -134,7 +158,7 @@ def _answer_oxigraph(
     # Solutions go through TSV first: it is lossless and writes one line per solution (newlines
     # in literals are escaped), so the engine's own output can be counted and cut at the row
     # limit without converting a single row in Python; the engine then writes the asked format.
-    tsv = result.serialize(format=ox.QueryResultsFormat.TSV) or b"\n"
+    tsv = _tsv_upto(result, max_rows)
     truncated = None
     if max_rows is not None and tsv.count(b"\n") - 1 > max_rows:
         tsv = tsv[: _line_end(tsv, max_rows + 1) + 1]
@@ -159,6 +183,39 @@ def _answer_remote(
     media = (GRAPH_FORMATS[name] if kind == "graph" else SELECT_FORMATS[name])[1]
     response = remote.query(query, media, default_graphs, named_graphs, timeout)
     return Answer(kind, response.content, response.headers.get("content-type", media).split(";")[0].strip())
+
+
+class _Enough(Exception):
+    """Raised from inside the engine's writer once it has written the lines we keep."""
+
+
+class _LineCap(io.RawIOBase):
+    """A sink for the engine's TSV writer that stops it after `cap` lines, so a result of
+    millions of rows is never produced (nor held in memory) past the row limit."""
+
+    def __init__(self, cap: int | None) -> None:
+        self.data = bytearray()
+        self.lines = 0
+        self.cap = cap
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        chunk = bytes(b)
+        self.data += chunk
+        self.lines += chunk.count(b"\n")
+        if self.cap is not None and self.lines > self.cap:
+            raise _Enough
+        return len(chunk)
+
+
+def _tsv_upto(result: ox.QuerySolutions, max_rows: int | None) -> bytes:
+    """The solutions as TSV, header included, stopping soon after max_rows + 1 rows."""
+    sink = _LineCap(None if max_rows is None else max_rows + 2)
+    with contextlib.suppress(_Enough):
+        result.serialize(cast("IO[bytes]", sink), format=ox.QueryResultsFormat.TSV)
+    return bytes(sink.data) or b"\n"
 
 
 def _line_end(data: bytes, n: int) -> int:

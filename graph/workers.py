@@ -179,7 +179,10 @@ class QueryWorkers:
             loop.remove_reader(fd)
         if not worker.process.is_alive() and not worker.conn.poll():
             raise PactgraphError(Kind.UNAVAILABLE, "the query worker died; try again")
-        return await loop.run_in_executor(None, worker.conn.recv)
+        try:
+            return await loop.run_in_executor(None, worker.conn.recv)
+        except (EOFError, OSError):  # the worker died mid-answer (a crash in the engine)
+            raise PactgraphError(Kind.UNAVAILABLE, "the query worker died; try again") from None
 
     def close(self) -> None:
         for worker in self._idle:
