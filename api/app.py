@@ -70,13 +70,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         allow_headers=["*"],
     )
     errors.install(app)
-    app.include_router(sparql.router)
-    app.include_router(graph_store.router)
-    app.include_router(meta.router)
-    app.include_router(entities.router)
-    app.include_router(paths.router)
-    app.include_router(export.router)
-    app.include_router(web.router)
+    app.include_router(sparql.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(graph_store.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(meta.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(entities.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(paths.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(export.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(web.router, responses=errors.ERROR_RESPONSES)
     return app
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from graph import Kind, PactgraphError
@@ -29,6 +31,32 @@ STATUS = {
 log = logging.getLogger("pactgraph")
 
 
+class ErrorBody(BaseModel):
+    """Every error: what went wrong, in a sentence, and structured detail where there is some."""
+
+    error: str
+    detail: Any = None
+
+
+# Documented on every route (OpenAPI), so clients and schema-driven tools know the error shape;
+# 422 replaces FastAPI's validation body, which this app never sends (bad parameters are 400).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        400: "bad query, input or parameters",
+        401: "a write without a bearer token",
+        403: "a wrong token, or writes are off",
+        404: "unknown entity, graph or route",
+        405: "method not allowed",
+        406: "no acceptable result format",
+        409: "an ambiguous name (the candidates in detail) or a busy store",
+        413: "request body over PACTGRAPH_MAX_BODY",
+        422: "data that breaks the SHACL shapes (the report in detail)",
+        503: "query time limit, or the store unavailable",
+    }.items()
+}
+
+
 def error_response(status: int, error: str, detail: object = None) -> JSONResponse:
     return JSONResponse({"error": error, "detail": detail}, status_code=status)
 
@@ -36,7 +64,10 @@ def error_response(status: int, error: str, detail: object = None) -> JSONRespon
 def install(app: FastAPI) -> None:
     @app.exception_handler(PactgraphError)
     async def domain(_: Request, exc: PactgraphError) -> JSONResponse:
-        return error_response(STATUS.get(exc.kind, 400), exc.message, exc.detail)
+        response = error_response(STATUS.get(exc.kind, 400), exc.message, exc.detail)
+        if exc.kind == Kind.TOO_LARGE:  # the rest of the body is unread: close, so the client stops sending
+            response.headers["Connection"] = "close"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -44,8 +75,13 @@ def install(app: FastAPI) -> None:
         return error_response(400, "invalid request parameters", problems)
 
     @app.exception_handler(HTTPException)
-    async def http(_: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), None)
+    async def http(request: Request, exc: HTTPException) -> JSONResponse:
+        message = str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no route for {request.url.path!r}; the routes are listed at /docs"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}; see /docs"
+        return error_response(exc.status_code, message, None)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

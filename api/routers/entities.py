@@ -17,7 +17,24 @@ router = APIRouter(tags=["entities"])
 
 
 @router.get(
-    "/entities/{name:path}", summary="One entity: names, classes, identifiers, dated facts, neighbours"
+    "/entities/{name:path}",
+    summary="One entity: names, classes, identifiers, dated facts, neighbours",
+    responses={
+        200: {
+            "content": {
+                m: {}
+                for m in (
+                    "application/json",
+                    "text/turtle",
+                    "application/n-triples",
+                    "application/n-quads",
+                    "application/trig",
+                    "application/ld+json",
+                    "application/rdf+xml",
+                )
+            }
+        }
+    },
 )
 async def entity(request: Request, name: str, format: str | None = None) -> Any:
     """`name` is a label, an alias, an ISO code, a Wikidata id, a local id (state/IRN) or an IRI.

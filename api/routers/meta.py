@@ -34,7 +34,25 @@ async def readyz(request: Request) -> Response:
     return Response('{"status": "ready"}', media_type="application/json")
 
 
-@router.get("/ontology", summary="The ontology, in the negotiated RDF format")
+@router.get(
+    "/ontology",
+    summary="The ontology, in the negotiated RDF format",
+    responses={
+        200: {
+            "content": {
+                m: {}
+                for m in (
+                    "text/turtle",
+                    "application/n-triples",
+                    "application/n-quads",
+                    "application/trig",
+                    "application/ld+json",
+                    "application/rdf+xml",
+                )
+            }
+        }
+    },
+)
 async def ontology(request: Request, format: str | None = None) -> Response:
     name = choose("graph", request.headers.get("accept"), format)
     if name == "turtle":

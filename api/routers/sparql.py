@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -29,6 +29,13 @@ SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-descri
 """
 
 
+def _utf8(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PactgraphError(Kind.BAD_INPUT, f"the {what} is not UTF-8 text (byte {exc.start})") from None
+
+
 async def _params(request: Request) -> tuple[str | None, list[str], list[str], str | None]:
     """query, default-graph-uri, named-graph-uri and format from the URL and, for POST, the body."""
     q = request.query_params
@@ -39,9 +46,9 @@ async def _params(request: Request) -> tuple[str | None, list[str], list[str], s
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await read_body(request)
         if ctype == "application/sparql-query":
-            query = body.decode("utf-8", errors="strict")
+            query = _utf8(body, "query")
         elif ctype == "application/x-www-form-urlencoded":
-            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            form = parse_qs(_utf8(body, "form"), keep_blank_values=True)
             query = form["query"][0] if form.get("query") else query
             defaults += form.get("default-graph-uri", [])
             named += form.get("named-graph-uri", [])
@@ -55,7 +62,32 @@ async def _params(request: Request) -> tuple[str | None, list[str], list[str], s
     return query, defaults, named, fmt
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query")
+_RESULTS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/sparql-results+json": {},
+            "application/sparql-results+xml": {},
+            "text/csv": {},
+            "text/tab-separated-values": {},
+            **{
+                m: {}
+                for m in (
+                    "text/turtle",
+                    "application/n-triples",
+                    "application/n-quads",
+                    "application/trig",
+                    "application/ld+json",
+                    "application/rdf+xml",
+                )
+            },
+        },
+        "description": "solutions, a boolean or a graph, by Accept; without a query the service description",
+    }
+}
+
+
+@router.get("/sparql", summary="SPARQL 1.1 query", responses=_RESULTS)
+@router.post("/sparql", summary="SPARQL 1.1 query", responses=_RESULTS)
 async def sparql(request: Request, query: Annotated[str | None, Query()] = None) -> Response:
     """Answer a SPARQL query on the store's native engine; results by Accept or format=.
 
@@ -85,15 +117,21 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-@router.post("/update", summary="SPARQL 1.1 update", dependencies=[Depends(require_token)])
+@router.post(
+    "/update",
+    summary="SPARQL 1.1 update",
+    dependencies=[Depends(require_token)],
+    status_code=204,
+    response_class=Response,
+)
 async def update(request: Request) -> Response:
     """Run a SPARQL 1.1 Update in one transaction (form `update=` or application/sparql-update)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await read_body(request)
     if ctype == "application/sparql-update":
-        text = body.decode("utf-8")
+        text = _utf8(body, "update")
     elif ctype == "application/x-www-form-urlencoded":
-        text = (parse_qs(body.decode("utf-8")).get("update") or [""])[0]
+        text = (parse_qs(_utf8(body, "form")).get("update") or [""])[0]
     else:
         raise PactgraphError(
             Kind.BAD_INPUT, "POST /update takes application/sparql-update or a form with update="

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from rdflib import Graph, URIRef
@@ -37,7 +37,25 @@ async def _parse_body(request: Request, name: URIRef) -> Graph:
     return graphs[name]
 
 
-@router.api_route("/store", methods=["GET", "HEAD"], summary="Graph Store Protocol: read a graph")
+_GRAPH: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            m: {}
+            for m in (
+                "text/turtle",
+                "application/n-triples",
+                "application/n-quads",
+                "application/trig",
+                "application/ld+json",
+                "application/rdf+xml",
+            )
+        }
+    }
+}
+
+
+@router.get("/store", summary="Graph Store Protocol: read a graph", responses=_GRAPH)
+@router.head("/store", summary="Graph Store Protocol: read a graph", responses=_GRAPH)
 async def get_graph(
     request: Request,
     graph: Annotated[str | None, Query()] = None,
@@ -67,7 +85,14 @@ async def get_graph(
     return Response(body, media_type=media)
 
 
-@router.put("/store", summary="Graph Store Protocol: replace a graph", dependencies=[Depends(require_token)])
+@router.put(
+    "/store",
+    summary="Graph Store Protocol: replace a graph",
+    dependencies=[Depends(require_token)],
+    status_code=204,
+    response_class=Response,
+    responses={201: {"description": "the graph was created"}},
+)
 async def put_graph(
     request: Request,
     graph: Annotated[str | None, Query()] = None,
@@ -81,7 +106,13 @@ async def put_graph(
     return Response(status_code=204 if existed else 201)
 
 
-@router.post("/store", summary="Graph Store Protocol: add to a graph", dependencies=[Depends(require_token)])
+@router.post(
+    "/store",
+    summary="Graph Store Protocol: add to a graph",
+    dependencies=[Depends(require_token)],
+    status_code=204,
+    response_class=Response,
+)
 async def post_graph(
     request: Request,
     graph: Annotated[str | None, Query()] = None,
@@ -102,7 +133,13 @@ async def post_graph(
     return Response(status_code=204)
 
 
-@router.delete("/store", summary="Graph Store Protocol: drop a graph", dependencies=[Depends(require_token)])
+@router.delete(
+    "/store",
+    summary="Graph Store Protocol: drop a graph",
+    dependencies=[Depends(require_token)],
+    status_code=204,
+    response_class=Response,
+)
 async def delete_graph(
     request: Request,
     graph: Annotated[str | None, Query()] = None,
