@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, Graph, URIRef
 
 from graph.csvfacts import read_csv
 from graph.errors import Kind, PactgraphError
 from graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
-from graph.shacl import Report, validate
-from graph.store import Store, term, writable_iri
+from graph.shacl import Report, validate_store
+from graph.store import _STAGING, Store, term, to_ox, writable_iri
 from ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
@@ -94,80 +94,154 @@ def _check_rdfxml(data: bytes, name: str) -> None:
             )
 
 
-def parse(source: SourceInput) -> dict[URIRef, Graph]:
-    """Parse one source into graphs; default-graph triples go to the source's graph."""
-    graphs: dict[URIRef, Graph] = {source.graph: Graph(identifier=source.graph)}
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_SOURCE = ox.NamedNode(str(PG.Source))
+_CONTEXT = ox.NamedNode("urn:pactgraph:ingest:context")  # the store's facts, beside the batch
+_QUOTED = (b"<<", b"parseType", b"@triple", b"@annotation")  # what RDF 1.2 triple terms need
+
+
+def _load(source: SourceInput, batch: ox.Store) -> list[URIRef]:
+    """Parse one source into `batch` (an in-memory pyoxigraph store), its default-graph triples in
+    the source's graph; returns the graphs it wrote. The parser writes pyoxigraph terms straight
+    into the store: no rdflib term is made on the way."""
+    target = ox.NamedNode(str(source.graph))
     if source.format == CSV:
-        for triple in read_csv(source.data, source.name):
-            graphs[source.graph].add(triple)
-        return graphs
+        triples = read_csv(source.data, source.name)  # small rdflib batches: converted here
+        batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples)  # type: ignore[arg-type]
+        return [source.graph]
     fmt = rdf_format(source.format)
     if fmt.name == "rdfxml":
         _check_rdfxml(source.data, source.name)
     try:
-        for quad in ox.parse(source.data, format=fmt.oxigraph, base_iri=str(source.graph)):
-            # Blank-node graph names (JSON-LD's anonymous @graph) fold into the file's graph.
-            named = isinstance(quad.graph_name, ox.NamedNode)
-            name = URIRef(quad.graph_name.value) if named else source.graph
-            g = graphs.setdefault(name, Graph(identifier=name))
-            g.add((term(quad.subject), term(quad.predicate), term(quad.object)))
+        if not fmt.quads:
+            batch.load(source.data, fmt.oxigraph, base_iri=str(source.graph), to_graph=target)
+            written = [target]
+        else:
+            # Quad formats keep the graphs they name; blank-node graph names (JSON-LD's anonymous
+            # @graph) fold into the file's graph.
+            own = ox.Store()
+            own.load(source.data, fmt.oxigraph, base_iri=str(source.graph), to_graph=target)
+            written = [target]
+            for g in own.named_graphs():
+                if isinstance(g, ox.NamedNode):
+                    if g != target:
+                        written.append(g)
+                    batch.extend(own.quads_for_pattern(None, None, None, g))
+                else:
+                    batch.extend(
+                        ox.Quad(q.subject, q.predicate, q.object, target)
+                        for q in own.quads_for_pattern(None, None, None, g)
+                    )
     except SyntaxError as exc:
         raise PactgraphError(Kind.BAD_INPUT, f"{source.name}: not valid {fmt.name}: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise PactgraphError(Kind.BAD_INPUT, f"{source.name}: not UTF-8 text ({exc})") from exc
+    if any(t in source.data for t in _QUOTED) and any(
+        batch.query(f"ASK {{ GRAPH {g} {{ ?s ?p ?o FILTER(isTRIPLE(?s) || isTRIPLE(?o)) }} }}")
+        for g in written
+    ):
+        raise PactgraphError(Kind.BAD_INPUT, f"{source.name}: RDF-star quoted triples are not supported")
+    return [URIRef(g.value) for g in written]
+
+
+def parse(source: SourceInput) -> dict[URIRef, Graph]:
+    """Parse one source into rdflib graphs; default-graph triples go to the source's graph
+    (for callers that want rdflib; ingest itself keeps pyoxigraph terms)."""
+    batch = ox.Store()
+    names = _load(source, batch)
+    graphs: dict[URIRef, Graph] = {}
+    for name in names:
+        g = graphs[name] = Graph(identifier=name)
+        for q in batch.quads_for_pattern(None, None, None, ox.NamedNode(str(name))):
+            g.add((term(q.subject), term(q.predicate), term(q.object)))
     return graphs
 
 
-def _describe(graph: Graph, source: SourceInput) -> None:
-    """Record in the graph itself where it came from (idempotent: no timestamps)."""
-    g = graph.identifier
-    assert isinstance(g, URIRef)
-    graph.add((g, RDF.type, PG.SourceGraph))
-    graph.add((g, PG.ingestedFrom, Literal(source.name)))
-    graph.add((g, PG.sha256, Literal(hashlib.sha256(source.data).hexdigest())))
-    for s in list(graph.subjects(RDF.type, PG.Source)):
-        graph.add((g, PG.describes, s))
+def _describe(batch: ox.Store, source: SourceInput) -> None:
+    """Record in the source's graph itself where it came from (idempotent: no timestamps)."""
+    g = ox.NamedNode(str(source.graph))
+    quads = [
+        ox.Quad(g, _RDF_TYPE, ox.NamedNode(str(PG.SourceGraph)), g),
+        ox.Quad(g, ox.NamedNode(str(PG.ingestedFrom)), ox.Literal(source.name), g),
+        ox.Quad(g, ox.NamedNode(str(PG.sha256)), ox.Literal(hashlib.sha256(source.data).hexdigest()), g),
+    ]
+    describes = ox.NamedNode(str(PG.describes))
+    quads += [
+        ox.Quad(g, describes, q.subject, g) for q in batch.quads_for_pattern(None, _RDF_TYPE, _SOURCE, g)
+    ]
+    batch.extend(quads)
 
 
-def _context(store: Store, batch: Graph, replaced: Iterable[URIRef]) -> Graph:
+def _context(store: Store, batch: ox.Store, replaced: Iterable[URIRef]) -> list[ox.Quad]:
     """What the store already says about the batch's nodes, outside the graphs being replaced.
 
     Shapes check that a membership's organisation is an organisation, a sanction has a
-    start…; those facts may live in other sources already in the store.
+    start…; those facts may live in other sources already in the store. Asked in bounded
+    VALUES batches; skipped when the store holds no graph but the ontology and those replaced.
     """
-    nodes = {n for t in batch for n in (t[0], t[2]) if isinstance(n, URIRef) and writable_iri(n)}
-    skip = set(replaced)
-    context = Graph()
-    ordered = sorted(nodes)
-    for i in range(0, len(ordered), 400):
-        values = " ".join(n.n3() for n in ordered[i : i + 400])
-        rows = store.select(
-            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-        )
-        for r in rows:
-            if r["g"] not in skip and r["g"] != ONTOLOGY_GRAPH:
-                context.add((r["s"], r["p"], r["o"]))
-    return context
+    skip = {str(g) for g in replaced} | {str(ONTOLOGY_GRAPH)}
+    native = store.oxigraph
+    if native is not None:
+        graphs = [g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode)]
+    else:
+        graphs = [str(g) for g in store.graph_names()]
+    if not [g for g in graphs if g not in skip and not g.startswith(_STAGING)]:
+        return []
+    rows = batch.query(
+        "SELECT DISTINCT ?n WHERE { GRAPH ?g { { ?n ?p ?o } UNION { ?s ?p ?n } } FILTER(isIRI(?n)) }"
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    nodes = sorted({n.value for (n,) in rows if writable_iri(URIRef(n.value))})
+    out: list[ox.Quad] = []
+    for i in range(0, len(nodes), 400):
+        values = " ".join(f"<{n}>" for n in nodes[i : i + 400])
+        query = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        if native is not None:
+            found = native.query(query)
+            assert isinstance(found, ox.QuerySolutions)
+            for s, p, o, g in found:
+                if isinstance(g, ox.NamedNode) and g.value not in skip and not g.value.startswith(_STAGING):
+                    out.append(ox.Quad(s, p, o, _CONTEXT))
+        else:
+            for r in store.select(query):
+                if str(r["g"]) not in skip and not str(r["g"]).startswith(_STAGING):
+                    out.append(ox.Quad(to_ox(r["s"]), to_ox(r["p"]), to_ox(r["o"]), _CONTEXT))  # type: ignore[arg-type]
+    return out
 
 
-def check(store: Store | None, graphs: dict[URIRef, Graph]) -> Report:
-    """Validate a batch of graphs together, with what the store knows about their nodes."""
-    batch = Graph()
-    for g in graphs.values():
-        batch += g
-    context = _context(store, batch, graphs) if store is not None else None
-    report = validate(batch, context)
-    subjects = {str(s) for s in batch.subjects()}
-    # Only the batch's own nodes can fail it; the store's other facts are context.
+def _check_batch(store: Store | None, batch: ox.Store, names: Iterable[URIRef]) -> Report:
+    """Validate the batch (every graph of `batch`) with what the store knows about its nodes;
+    only the batch's own nodes can fail it. The context is added for the run and removed after."""
+    rows = batch.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert isinstance(rows, ox.QuerySolutions)
+    subjects = {str(term(s)) for (s,) in rows}
+    if store is not None:
+        batch.extend(_context(store, batch, names))
+    try:
+        report = validate_store(batch)
+    finally:
+        batch.remove_graph(_CONTEXT)
     kept = [v for v in report.violations if v.focus in subjects]
     return Report(conforms=not kept, violations=kept)
 
 
-def _owner(graphs: dict[URIRef, Graph], names: dict[URIRef, str], focus: str) -> str:
-    node = URIRef(focus)
-    for g, graph in graphs.items():
-        if (node, None, None) in graph:
-            return names.get(g, str(g))
+def check(store: Store | None, graphs: dict[URIRef, Graph]) -> Report:
+    """Validate a batch of rdflib graphs together, with what the store knows about their nodes."""
+    batch = ox.Store()
+    for name, g in graphs.items():
+        target = ox.NamedNode(str(name))
+        batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in g)  # type: ignore[arg-type]
+    return _check_batch(store, batch, graphs)
+
+
+def _owner(batch: ox.Store, names: dict[URIRef, str], focus: str) -> str:
+    try:
+        node = ox.NamedNode(focus)
+    except ValueError:  # a blank node's label
+        return "?"
+    for q in batch.quads_for_pattern(node, None, None, None):
+        if isinstance(q.graph_name, ox.NamedNode):
+            return names.get(URIRef(q.graph_name.value), q.graph_name.value)
     return "?"
 
 
@@ -178,31 +252,40 @@ def ingest(
     validate_shapes: bool = True,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Parse, validate and write a batch of sources: all of them or, on any error, none."""
-    graphs: dict[URIRef, Graph] = {}
+    """Parse, validate and write a batch of sources: all of them or, on any error, none.
+
+    The batch is one in-memory pyoxigraph store (one graph per target graph), parsed into by
+    pyoxigraph's own parsers, validated in place and written with the store's native handle."""
+    batch = ox.Store()
     names: dict[URIRef, str] = {}
     for i, source in enumerate(sources):
         if progress:
             progress(source.name, i, len(sources))
-        parsed = parse(source)
-        _describe(parsed[source.graph], source)
-        for name, g in parsed.items():
-            if name in graphs:
+        if source.graph in names:
+            # Checked before parsing: the source would merge into the graph already parsed.
+            _load(source, ox.Store())
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                f"{source.name}: graph {source.graph} is also written by {names[source.graph]}",
+            )
+        parsed = _load(source, batch)
+        _describe(batch, source)
+        for name in parsed:
+            if name in names:
                 raise PactgraphError(
                     Kind.BAD_INPUT, f"{source.name}: graph {name} is also written by {names[name]}"
                 )
-            graphs[name] = g
             names[name] = source.name
     if validate_shapes:
-        report = check(store, graphs)
+        report = _check_batch(store, batch, names)
         if not report.conforms:
-            files = sorted({_owner(graphs, names, v.focus) for v in report.violations})
+            files = sorted({_owner(batch, names, v.focus) for v in report.violations})
             raise PactgraphError(
                 Kind.INVALID,
                 f"{', '.join(files)}: {len(report.violations)} shape violation(s):\n{report.text()}",
                 detail=[
                     {
-                        "file": _owner(graphs, names, v.focus),
+                        "file": _owner(batch, names, v.focus),
                         "focus": v.focus,
                         "path": v.path,
                         "rule": v.rule,
@@ -212,11 +295,18 @@ def ingest(
                     for v in report.violations
                 ],
             )
-    store.replace_graphs({name: iter(g) for name, g in graphs.items()})
+    counts = batch.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(counts, ox.QuerySolutions)
+    sizes = {
+        URIRef(g.value): int(n.value)
+        for g, n in counts
+        if isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal)
+    }
+    store.replace_graphs_native(batch, list(names))
     if progress:
         progress("", len(sources), len(sources))
     return IngestResult(
-        graphs={str(k): len(v) for k, v in graphs.items()}, files={str(k): names[k] for k in graphs}
+        graphs={str(k): sizes.get(k, 0) for k in names}, files={str(k): v for k, v in names.items()}
     )
 
 

@@ -9,11 +9,12 @@ hot paths may ask for the pyoxigraph handle directly (`Store.oxigraph`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,9 @@ rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 DEFAULT_STORE = "oxigraph:" + str(Path.home() / ".local" / "share" / "pactgraph" / "store")
 _STAGING = "urn:pactgraph:staging:"
+_PENDING = ox.NamedNode(_STAGING + "pending")  # journal: (journal, pending, graph being bulk-written)
+BULK_MIN = 20_000
+"""Quads from which a batch into empty graphs is bulk-loaded under a journal rather than moved."""
 
 
 def default_store_url() -> str:
@@ -222,23 +226,88 @@ class Store:
             else:
                 self._replace_memory(graphs)
 
+    def replace_graphs_native(self, batch: ox.Store, names: Sequence[URIRef]) -> None:
+        """Replace each named graph in `names` with the same-named graph of `batch` (an in-memory
+        pyoxigraph store), all graphs at once or none. On Oxigraph the quads go from store to store
+        without rdflib terms; elsewhere they are converted once."""
+        with self.writing():
+            if self._ox is not None:
+                self._write_oxigraph(batch, names)
+                return
+            graphs = {
+                name: [
+                    (term(q.subject), term(q.predicate), term(q.object))
+                    for q in batch.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
+                ]
+                for name in names
+            }
+            if self._remote is not None:
+                self._replace_remote(graphs)
+            else:
+                self._replace_memory(graphs)
+
     def _replace_oxigraph(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
+        # Converted into an in-memory store first, so a triple that cannot be converted (or an
+        # iterator that fails half way) raises before the disk store is touched.
+        batch = ox.Store()
+        for name, triples in graphs.items():
+            g = ox.NamedNode(str(name))
+            batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)  # type: ignore[arg-type]
+        self._write_oxigraph(batch, list(graphs))
+
+    def _write_oxigraph(self, batch: ox.Store, names: Sequence[URIRef]) -> None:
+        """Two ways to write a batch all or nothing, chosen by what it replaces and its size.
+
+        A batch that replaces graphs holding triples, or a small one, goes into staging graphs
+        first, then one SPARQL update moves them over the old ones (one atomic transaction; a
+        crash before it leaves only staging graphs, which the next open drops). Oxigraph runs
+        that move quad by quad in a transaction (a few thousand quads/s), so a large batch into
+        graphs that are all empty is bulk-loaded straight into them under a journal instead: a
+        crash before the journal is removed (the commit) makes the next open drop those graphs,
+        which held nothing before. Readers of this process may see such a graph filling meanwhile.
+        """
         assert self._ox is not None
+        native = self._ox
+        targets = [ox.NamedNode(str(name)) for name in names]
+        size = sum(1 for _ in itertools.islice(batch.quads_for_pattern(None, None, None, None), BULK_MIN))
+        empty = all(next(iter(native.quads_for_pattern(None, None, None, g)), None) is None for g in targets)
+        if size >= BULK_MIN and empty:
+            self._bulk_into_empty(batch, targets)
+            return
         token = uuid.uuid4().hex
-        staged: list[tuple[URIRef, ox.NamedNode | None]] = []
-        quads: list[ox.Quad] = []
-        for i, (name, triples) in enumerate(graphs.items()):
-            stage = ox.NamedNode(f"{_STAGING}{token}:{i}")
-            before = len(quads)
-            quads.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), stage) for s, p, o in triples)  # type: ignore[arg-type]
-            staged.append((name, stage if len(quads) > before else None))
+        staged: list[tuple[ox.NamedNode, ox.NamedNode | None]] = []
         try:
-            self._ox.extend(quads)
+            for i, g in enumerate(targets):
+                stage = ox.NamedNode(f"{_STAGING}{token}:{i}")
+                quads = (
+                    ox.Quad(q.subject, q.predicate, q.object, stage)
+                    for q in batch.quads_for_pattern(None, None, None, g)
+                )
+                first = next(quads, None)
+                if first is None:
+                    staged.append((g, None))
+                    continue
+                staged.append((g, stage))
+                writer = native.bulk_extend if size >= BULK_MIN else native.extend
+                writer(itertools.chain([first], quads))
             ops = [
-                f"MOVE SILENT GRAPH {stage} TO GRAPH <{name}>" if stage else f"DROP SILENT GRAPH <{name}>"
-                for name, stage in staged
+                f"MOVE SILENT GRAPH {stage} TO GRAPH {g}" if stage else f"DROP SILENT GRAPH {g}"
+                for g, stage in staged
             ]
-            self._ox.update(" ;\n".join(ops))
+            native.update(" ;\n".join(ops))
+        except BaseException:
+            self._drop_staging()
+            raise
+
+    def _bulk_into_empty(self, batch: ox.Store, targets: list[ox.NamedNode]) -> None:
+        assert self._ox is not None
+        native = self._ox
+        journal = ox.NamedNode(f"{_STAGING}{uuid.uuid4().hex}:journal")
+        native.extend(ox.Quad(journal, _PENDING, g, journal) for g in targets)
+        try:
+            for g in targets:
+                native.bulk_extend(batch.quads_for_pattern(None, None, None, g))
+            native.remove_graph(journal)  # the commit
         except BaseException:
             self._drop_staging()
             raise
@@ -326,9 +395,14 @@ class Store:
                 self._remote.update(" ;\n".join(drops))
             return
         assert self._ox is not None
-        for g in list(self._ox.named_graphs()):
+        native = self._ox
+        for g in list(native.named_graphs()):
             if isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
-                self._ox.remove_graph(g)
+                # A journal names graphs a bulk write left unfinished: they were empty before it.
+                for q in list(native.quads_for_pattern(None, _PENDING, None, g)):
+                    if isinstance(q.object, ox.NamedNode):
+                        native.remove_graph(q.object)
+                native.remove_graph(g)
 
     def flush(self) -> None:
         if self._ox is not None:
