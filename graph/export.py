@@ -8,17 +8,23 @@ timeline), Cytoscape JSON, or RDF (Turtle, N-Quads, TriG, JSON-LD) of its nodes.
 Every writer is a generator of chunks: the output is never held in memory, so a graph
 of a million triples streams to a client or a file with memory bounded by the projection
 (networkx's GraphML writer builds the whole XML tree and took 8.7 s at 1M, ENGINE_NOTES).
+The writers render a batch of elements at a time as columns joined by C code (`_rows`):
+each distinct value (a date, a status, a predicate) is escaped and marked up once, and a
+batch is escaped only when a search over all of it finds a character that needs it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, count, islice, repeat
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
@@ -93,7 +99,7 @@ def export_format(name: str) -> Format:
 # ---------------------------------------------------------------------------------- node details
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodeInfo:
     """What the projection does not keep about a node: codes, its own period and claim status."""
 
@@ -164,10 +170,161 @@ def _info_rows(store: Store, iris: list[str] | None) -> Iterator[tuple[str, str,
         yield s, p.removeprefix(pg), _STATUS_NAME.get(o, o)
 
 
-def node_info(store: Store, nodes: Iterable[str] | None = None) -> dict[str, NodeInfo]:
+_FIELDS = ("iso", "wikidata", "start", "end", "status")
+# A line with a space at either end, or an empty one: a value `strip` would change.
+_UNSTRIPPED = re.compile(r"^\s|\s$|^$", re.MULTILINE)
+
+
+class NodeDetails(Mapping[str, NodeInfo]):
+    """Node details as one dict per NodeInfo field: at a million triples, building a NodeInfo
+    per node costs more than writing the nodes; writers read the fields (`column`) and a
+    NodeInfo is made only when one is asked for."""
+
+    def __init__(self, columns: dict[str, dict[str, str]]) -> None:
+        self.columns = columns
+        self._nodes: set[str] | None = None
+
+    def column(self, field: str) -> Mapping[str, str]:
+        return self.columns[field]
+
+    def __getitem__(self, node: str) -> NodeInfo:
+        values = [self.columns[f].get(node) for f in _FIELDS]
+        if values == [None] * len(_FIELDS):
+            raise KeyError(node)
+        return NodeInfo(*values)
+
+    def _all(self) -> set[str]:
+        if self._nodes is None:
+            self._nodes = set().union(*self.columns.values())
+        return self._nodes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _columns(details: Mapping[str, NodeInfo]) -> NodeDetails:
+    """`details` by field (as they are when read by `node_info` for the whole graph)."""
+    if isinstance(details, NodeDetails):
+        return details
+    columns: dict[str, dict[str, str]] = {f: {} for f in _FIELDS}
+    for n, info in details.items():
+        for f in _FIELDS:
+            value = getattr(info, f)
+            if value:
+                columns[f][n] = value
+    return NodeDetails(columns)
+
+
+class _PairSink:
+    """Oxigraph's CSV of a (subject, value) query, read as Oxigraph writes it: the dict of
+    values is kept, never the whole text. `plain` turns false at anything the fast reading
+    cannot take exactly (a quoted field, a value with spaces around it, a line that is not two
+    fields); `rows` counts the lines, so a subject with several values shows."""
+
+    def __init__(self, canon: dict[str, str]) -> None:
+        self.found: dict[str, str] = {}
+        self.canon = canon  # one string per subject across the queries
+        self.rows = 0
+        self.plain = True
+        self._rest = b""
+        self._header = True
+
+    def write(self, data: bytes) -> int:
+        if self.plain:
+            text = self._rest + data
+            cut = text.rfind(b"\r\n")
+            if cut < 0:
+                self._rest = text
+            else:
+                self._rest = text[cut + 2 :]
+                self._take(text[:cut])
+        return len(data)
+
+    def _take(self, block: bytes) -> None:
+        if b'"' in block:
+            self.plain = False
+            return
+        lines = block.decode("utf-8").split("\r\n")
+        if self._header:
+            lines, self._header = lines[1:], False
+        rows = list(map(str.split, lines, repeat(",")))
+        if any(len(r) != 2 for r in rows):
+            self.plain = False
+            return
+        subjects = list(map(_FIRST, rows))
+        values = list(map(_SECOND, rows))
+        if _UNSTRIPPED.search("\n".join(values)):
+            self.plain = False
+            return
+        self.rows += len(rows)
+        self.found.update(zip(map(self.canon.setdefault, subjects, subjects), values, strict=True))
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.plain and self._rest:
+            self._take(self._rest)
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+def _pairs(native: ox.Store, query: str, canon: dict[str, str]) -> dict[str, str]:
+    """Subject -> value of a two-variable query: the smallest stripped non-empty value where a
+    subject has several. Written as CSV by Oxigraph and split by C code as it comes (several
+    times faster than taking the solutions term by term); anything unusual is read again by
+    the csv module and sorted out value by value."""
+    solutions = native.query(query, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    sink = _PairSink(canon)
+    solutions.serialize(sink, format=ox.QueryResultsFormat.CSV)  # type: ignore[arg-type]
+    sink.close()
+    if sink.plain and len(sink.found) == sink.rows:
+        return sink.found
+    solutions = native.query(query, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    text = (solutions.serialize(format=ox.QueryResultsFormat.CSV) or b"").decode("utf-8")
+    found: dict[str, str] = {}
+    for row in islice(csv.reader(io.StringIO(text)), 1, None):
+        if len(row) != 2:
+            continue
+        s, value = row[0], row[1].strip()
+        if value and (s not in found or value < found[s]):
+            found[canon.setdefault(s, s)] = value
+    return found
+
+
+def _every_info(native: ox.Store) -> NodeDetails:
+    """Every subject's details from Oxigraph, one plain query per property."""
+    best: dict[str, dict[str, str]] = {field: {} for field in _FIELDS}
+    names = " ".join(f'(<{iri}> "{name}")' for iri, name in _STATUS_NAME.items())
+    canon: dict[str, str] = {}
+    # Lower rank first: a node keeps the smallest value of the best-ranked property it has.
+    for prop, (field, _rank) in sorted(_INFO_PROPS.items(), key=lambda item: item[1][1]):
+        if prop == "status":  # statuses as their names, by the engine
+            query = f"SELECT ?s ?o WHERE {{ VALUES (?status ?o) {{ {names} }} ?s <{PG.status}> ?status }}"
+        else:
+            query = f"SELECT ?s ?o WHERE {{ ?s <{PG}{prop}> ?o }}"
+        found = _pairs(native, query, canon)
+        slot = best[field]
+        if slot:
+            for s, value in found.items():
+                slot.setdefault(s, value)  # a better-ranked property already there wins
+        else:
+            slot.update(found)
+    return NodeDetails(best)
+
+
+def node_info(store: Store, nodes: Iterable[str] | None = None) -> Mapping[str, NodeInfo]:
     """ISO alpha-3 code, Wikidata id, period and status of `nodes` (every subject when None),
     read from the store by one query (batched by VALUES for a given set): the projection
     does not keep them."""
+    if nodes is None and store.oxigraph is not None:
+        return _every_info(store.oxigraph)
     found: dict[str, dict[str, tuple[int, str]]] = {}
     batches: Iterable[list[str] | None]
     if nodes is None:
@@ -242,7 +399,7 @@ class Subgraph:
     proj: Projection
     scope: Scope
     nodes: list[str]  # sorted, so exports of one store version are byte-identical
-    info: dict[str, NodeInfo] | None  # None: read from `store` when the nodes are written
+    info: Mapping[str, NodeInfo] | None  # None: read from `store` when the nodes are written
     name: str
     root: str | None = None
     members: Container[str] | None = None  # None: every node of the projection
@@ -281,6 +438,27 @@ class Subgraph:
                     for e in data["facts"]:
                         if self.keep(e):
                             yield e
+
+    def fact_batches(self, size: int) -> Iterator[list[Edge]]:
+        """The facts of `facts()`, in the same order, as lists of about `size` (whole node pairs)."""
+        if self.chosen is not None or self.scope.filtered or self.members is not None:
+            facts = self.facts()
+            while some := list(islice(facts, size)):
+                yield some
+            return
+        # The whole graph unfiltered, the largest export: whole adjacency lists per comprehension.
+        adj: dict[str, dict[str, dict[str, Any]]] = self.proj.graph._adj
+        batch: list[Edge] = []
+        facts_of = itemgetter("facts")
+        for u in self.nodes:
+            # The neighbours v >= u (each pair once), filtered and looked up in C.
+            near = adj[u]
+            batch += chain.from_iterable(map(facts_of, map(near.__getitem__, filter(u.__le__, near))))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     def has_fact(self, s: str, p: str, o: str) -> bool:
         """Whether the statement (s, p, o) is one of the exported facts."""
@@ -445,15 +623,9 @@ def edge_values(proj: Projection, e: Edge) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != ""}
 
 
-def _plain(value: Any) -> str:
-    """A value as XML Schema writes it: booleans as true/false, never Python's True."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 Progress = Callable[[int], None]
 T = TypeVar("T")
+K = TypeVar("K")
 _ROWS = 256  # elements rendered per chunk: one join and one yield each, not one per element
 
 
@@ -477,25 +649,149 @@ def _rendered_nodes(
     return _rendered(sub.nodes, lambda n: render(n, details.get(n)), progress)
 
 
-class _PerFact:
-    """Renders the attribute block of a fact once per distinct (predicate, dates, status, evidence):
-    the facts of one n-ary node share all but the predicate, so at a million facts most blocks
-    are cache hits. Bounded: the cache is dropped when it passes `limit` entries."""
+# A fact's fields, read by C code rather than a Python function per fact.
+_SUBJECT, _PREDICATE, _OBJECT = attrgetter("subject"), attrgetter("predicate"), attrgetter("object")
+_START, _END, _STATUS = attrgetter("start"), attrgetter("end"), attrgetter("status")
+_SOURCES, _GRAPH, _QUOTE = attrgetter("sources"), attrgetter("graph"), attrgetter("quote")
+_PERIOD = attrgetter("start", "end")
 
-    def __init__(
-        self, proj: Projection, render: Callable[[dict[str, Any]], str], limit: int = 1 << 16
-    ) -> None:
-        self.proj, self.render, self.limit = proj, render, limit
-        self.cache: dict[tuple[Any, ...], str] = {}
+FactLines = Callable[[list[Edge], int], Iterable[str]]
 
-    def __call__(self, e: Edge) -> str:
-        key = (e.predicate, e.start, e.end, e.status, e.sources, e.graph, e.quote)
-        found = self.cache.get(key)
-        if found is None:
-            if len(self.cache) >= self.limit:
-                self.cache.clear()
-            found = self.cache[key] = self.render(edge_values(self.proj, e))
+
+def _rendered_facts(sub: Subgraph, lines: FactLines, progress: Progress | None) -> Iterator[str]:
+    """The subgraph's facts in batches, each rendered by `lines(batch, number of the first)`;
+    `progress` hears the count of elements (nodes first)."""
+    done = len(sub.nodes)
+    first = 0
+    for batch in sub.fact_batches(_ROWS):
+        yield "".join(lines(batch, first))
+        first += len(batch)
+        if progress is not None:
+            progress(done + first)
+
+
+def _rows(*columns: str | Iterable[str]) -> Iterator[str]:
+    """Rows of pieces, row by row, for one "".join: a str column is the same text on every row,
+    any other one value per row. Joining pieces is C work throughout, several times faster than
+    formatting a template per row."""
+    cells = (repeat(c) if isinstance(c, str) else c for c in columns)
+    return chain.from_iterable(zip(*cells, strict=False))  # the repeated columns never end
+
+
+NodeLines = Callable[[list[str], Callable[[str], list[str | None]]], Iterable[str]]
+
+
+def _rendered_node_lines(sub: Subgraph, lines: NodeLines, progress: Progress | None) -> Iterator[str]:
+    """The subgraph's nodes in batches, each rendered by `lines(nodes, field)` where
+    `field(name)` gives the batch's values of a NodeInfo field; `progress` hears the count."""
+    details = _columns(sub.details())
+    nodes = sub.nodes
+    for first in range(0, len(nodes), _ROWS):
+        batch = nodes[first : first + _ROWS]
+
+        def field(name: str, batch: list[str] = batch) -> list[str | None]:
+            return list(map(details.column(name).get, batch))
+
+        yield "".join(lines(batch, field))
+        if progress is not None:
+            progress(first + len(batch))
+
+
+_NONE_AS_EMPTY: dict[str | None, str] = {None: ""}
+
+
+def _optional(
+    values: list[str | None], before: str, after: str, special: re.Pattern[str], render: Callable[[str], str]
+) -> list[str | Iterable[str]]:
+    """Columns for `_rows` of a value a node may lack: `before`, the value, `after` where it has
+    one and nothing where not, without a Python call per node; `render` (which escapes) per
+    value when one of the batch has a character `special` finds."""
+    texts: list[str] = list(map(_NONE_AS_EMPTY.get, values, values))  # type: ignore[arg-type]
+    if special.search(" ".join(texts)):
+        return [[render(v) if v else "" for v in texts]]
+    if not any(texts):
+        return []
+    present = list(map(bool, texts))
+    return [
+        map({True: before, False: ""}.__getitem__, present),
+        texts,
+        map({True: after, False: ""}.__getitem__, present),
+    ]
+
+
+def _labels(proj: Projection, nodes: list[str]) -> list[str]:
+    """The nodes' labels (`Projection.label`), looked up in C where a node has one."""
+    found: list[str | None] = list(map(proj.labels.get, nodes))
+    if None in found or "" in found:
+        return [label or proj.label(n) for n, label in zip(nodes, found, strict=True)]
+    return found  # type: ignore[return-value]
+
+
+def _escaped(values: list[str], special: re.Pattern[str], escape: Callable[[str], str]) -> Iterable[str]:
+    """`values` escaped by `escape`, or as they are when none has a character `special` finds
+    (one search over the batch, not one per value)."""
+    return map(escape, values) if special.search(" ".join(values)) else values
+
+
+def _quoted(values: list[str]) -> Iterable[str]:
+    """`values` as quoted XML attribute values."""
+    return map(_xml_attr, values) if _ATTR_SPECIAL.search(" ".join(values)) else map('"{}"'.format, values)
+
+
+def _plain_ids(sub: Subgraph, special: re.Pattern[str]) -> bool:
+    """Whether no node a fact of the subgraph can end on has a character `special` finds, so
+    ids go into markup as they are: one search over them all, not one per fact."""
+    pool: Iterable[str] = sub.members if isinstance(sub.members, set | frozenset) else sub.proj.graph
+    return not special.search(" ".join(pool)) and not special.search(" ".join(sub.nodes))
+
+
+class _Pieces(dict[K, str]):
+    """Rendered markup per distinct value (a date, a status, a list of sources, a predicate):
+    facts share most of their values, so each is escaped and formatted once, and a fact is a
+    few dictionary lookups. Bounded: emptied when it passes `limit` entries."""
+
+    def __init__(self, render: Callable[[K], str], limit: int = 1 << 16) -> None:
+        super().__init__()
+        self.render, self.limit = render, limit
+
+    def __missing__(self, key: K) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        found = self[key] = self.render(key)
         return found
+
+
+def _reading(proj: Projection, predicate: str) -> str:
+    return proj.readings.get(predicate, (_local(predicate), ""))[0]
+
+
+def _fact_pieces(
+    proj: Projection, piece: Callable[[str, str], str]
+) -> tuple[
+    _Pieces[str | None],
+    _Pieces[str | None],
+    _Pieces[str | None],
+    _Pieces[tuple[str, ...]],
+    _Pieces[str | None],
+]:
+    """The markup of a fact's start, end, status, sources and graph, each rendered once per
+    distinct value by `piece(name, value)`; absent values (None, "") render as nothing, as
+    `edge_values` leaves them out."""
+
+    def optional(name: str) -> Callable[[str | None], str]:
+        return lambda value: piece(name, value) if value else ""
+
+    def sources(value: tuple[str, ...]) -> str:
+        joined = " ".join(value)
+        return piece("source", joined) if joined else ""
+
+    return (
+        _Pieces(optional("start")),
+        _Pieces(optional("end")),
+        _Pieces(optional("status")),
+        _Pieces(sources),
+        _Pieces(lambda g: piece("graph", _graph_iri(g)) if g else ""),
+    )
 
 
 # ---------------------------------------------------------------------------------- GraphML
@@ -547,26 +843,72 @@ def write_graphml(sub: Subgraph, progress: Progress | None = None) -> Iterator[s
         f'    <data key="g_name">{_xml_text(sub.name)}</data>\n'
     )
 
-    def node(n: str, info: NodeInfo | None) -> str:
-        values = node_values(sub.proj, n, info)
-        hub = "true" if values.pop("hub") else "false"
-        data = "".join([f'<data key="v_{k}">{_xml_text(v)}</data>' for k, v in values.items()])
-        return f'    <node id={_xml_attr(n)}>{data}<data key="v_hub">{hub}</data></node>\n'
+    proj = sub.proj
+    classes, hubs = proj.classes, proj.hubs
 
-    block = _PerFact(
-        sub.proj,
-        lambda values: "".join(
-            [f'<data key="e_{k}">{_xml_text(_plain(v))}</data>' for k, v in values.items()]
-        ),
-    )
+    def data(key: str) -> Callable[[str], str]:
+        return lambda value: f'<data key="{key}">{_xml_text(value)}</data>'
 
-    def edge(item: tuple[int, Edge]) -> str:
-        i, e = item
-        ends = f"source={_xml_attr(e.subject)} target={_xml_attr(e.object)}"
-        return f'    <edge id="e{i}" {ends}>{block(e)}</edge>\n'
+    def optional(key: str) -> _Pieces[str | None]:
+        render = data(key)
+        return _Pieces(lambda value: render(value) if value else "")
 
-    yield from _rendered_nodes(sub, node, progress)
-    yield from _rendered(enumerate(sub.facts()), edge, progress, len(sub.nodes))
+    node_class = optional("v_class")
+
+    def node_field(k: str, values: list[str | None]) -> list[str | Iterable[str]]:
+        return _optional(values, f'<data key="v_{k}">', "</data>", _TEXT_SPECIAL, data(f"v_{k}"))
+
+    hub = {True: '<data key="v_hub">true</data>', False: '<data key="v_hub">false</data>'}
+
+    def nodes(batch: list[str], field: Callable[[str], list[str | None]]) -> Iterable[str]:
+        return _rows(
+            "    <node id=",
+            _quoted(batch),
+            '><data key="v_id">',
+            _escaped(batch, _TEXT_SPECIAL, _xml_text),
+            '</data><data key="v_label">',
+            _escaped(_labels(proj, batch), _TEXT_SPECIAL, _xml_text),
+            "</data>",
+            map(node_class.__getitem__, map(classes.get, batch)),
+            *(cell for k in _FIELDS for cell in node_field(k, field(k))),
+            map(hub.__getitem__, map(hubs.__contains__, batch)),
+            "</node>\n",
+        )
+
+    def predicate(p: str) -> str:
+        reading = _reading(proj, p)
+        return data("e_predicate")(p) + (data("e_reading")(reading) if reading else "")
+
+    head = _Pieces(predicate)
+    start, end, status, sources, graph = _fact_pieces(proj, lambda k, v: data(f"e_{k}")(v))
+    quote = _Pieces[str | None](lambda q: data("e_quote")(q) if q else "")
+    plain = _plain_ids(sub, _ATTR_SPECIAL)
+    quote_mark = '"' if plain else ""
+
+    def edges(batch: list[Edge], first: int) -> Iterable[str]:
+        subjects, objects = map(_SUBJECT, batch), map(_OBJECT, batch)
+        if not plain:
+            subjects, objects = map(_xml_attr, subjects), map(_xml_attr, objects)
+        return _rows(
+            '    <edge id="e',
+            map(str, count(first)),
+            f'" source={quote_mark}',
+            subjects,
+            f"{quote_mark} target={quote_mark}",
+            objects,
+            f"{quote_mark}>",
+            map(head.__getitem__, map(_PREDICATE, batch)),
+            map(start.__getitem__, map(_START, batch)),
+            map(end.__getitem__, map(_END, batch)),
+            map(status.__getitem__, map(_STATUS, batch)),
+            map(sources.__getitem__, map(_SOURCES, batch)),
+            map(graph.__getitem__, map(_GRAPH, batch)),
+            map(quote.__getitem__, map(_QUOTE, batch)),
+            "</edge>\n",
+        )
+
+    yield from _rendered_node_lines(sub, nodes, progress)
+    yield from _rendered_facts(sub, edges, progress)
     yield "  </graph>\n</graphml>\n"
 
 
@@ -616,11 +958,6 @@ def _gexf_spells(start: str | None, end: str | None) -> str:
     return f"<spells><spell{bounds}/></spells>"
 
 
-def _gexf_attvalues(values: dict[str, Any], declared: tuple[tuple[str, str], ...]) -> str:
-    out = [f'<attvalue for="{k}" value={_xml_attr(_plain(values[k]))}/>' for k, _ in declared if k in values]
-    return f"<attvalues>{''.join(out)}</attvalues>" if out else ""
-
-
 def write_gexf(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]:
     """GEXF 1.3, dynamic: spells on nodes and edges from their start and end, so Gephi's timeline
     plays the history (memberships joining, tenures changing, support ending)."""
@@ -640,30 +977,78 @@ def write_gexf(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]
         yield f'      <attribute id="{name}" title="{name}" type="{kind}"/>\n'
     yield "    </attributes>\n    <nodes>\n"
 
-    def node(n: str, info: NodeInfo | None) -> str:
-        values = node_values(sub.proj, n, info)
-        return (
-            f"      <node id={_xml_attr(n)} label={_xml_attr(values['label'])}>"
-            f"{_gexf_attvalues(values, GEXF_NODE_ATTRIBUTES)}"
-            f"{_gexf_spells(values.get('start'), values.get('end'))}</node>\n"
+    proj = sub.proj
+    classes, hubs = proj.classes, proj.hubs
+
+    def attvalue(key: str) -> Callable[[str], str]:
+        return lambda value: f'<attvalue for="{key}" value={_xml_attr(value)}/>'
+
+    def optional(key: str) -> _Pieces[str | None]:
+        render = attvalue(key)
+        return _Pieces(lambda value: render(value) if value else "")
+
+    node_class = optional("class")
+
+    def node_field(k: str, values: list[str | None]) -> list[str | Iterable[str]]:
+        return _optional(values, f'<attvalue for="{k}" value="', '"/>', _ATTR_SPECIAL, attvalue(k))
+
+    spells: _Pieces[tuple[str | None, str | None]] = _Pieces(lambda period: _gexf_spells(*period))
+
+    hub = {True: '<attvalue for="hub" value="true"/>', False: '<attvalue for="hub" value="false"/>'}
+
+    def nodes(batch: list[str], field: Callable[[str], list[str | None]]) -> Iterable[str]:
+        return _rows(
+            "      <node id=",
+            _quoted(batch),
+            " label=",
+            _quoted(_labels(proj, batch)),
+            "><attvalues>",
+            map(node_class.__getitem__, map(classes.get, batch)),
+            *(cell for k in _FIELDS for cell in node_field(k, field(k))),
+            map(hub.__getitem__, map(hubs.__contains__, batch)),
+            "</attvalues>",
+            map(spells.__getitem__, zip(field("start"), field("end"), strict=True)),
+            "</node>\n",
         )
 
-    block = _PerFact(
-        sub.proj,
-        lambda values: (
-            f"label={_xml_attr(values['reading'])}>{_gexf_attvalues(values, GEXF_EDGE_ATTRIBUTES)}"
-            f"{_gexf_spells(values.get('start'), values.get('end'))}"
-        ),
-    )
+    def predicate(p: str) -> str:
+        reading = _reading(proj, p)
+        label = f"label={_xml_attr(reading)}" if reading else ""
+        return f"{label}><attvalues>{attvalue('predicate')(p)}"
 
-    def edge(item: tuple[int, Edge]) -> str:
-        i, e = item
-        ends = f"source={_xml_attr(e.subject)} target={_xml_attr(e.object)}"
-        return f'      <edge id="{i}" {ends} {block(e)}</edge>\n'
+    head = _Pieces(predicate)
+    start, end, status, sources, graph = _fact_pieces(proj, lambda k, v: attvalue(k)(v))
+    quote = _Pieces[str | None](lambda q: attvalue("quote")(q) if q else "")
+    plain = _plain_ids(sub, _ATTR_SPECIAL)
+    quote_mark = '"' if plain else ""
 
-    yield from _rendered_nodes(sub, node, progress)
+    def edges(batch: list[Edge], first: int) -> Iterable[str]:
+        subjects, objects = map(_SUBJECT, batch), map(_OBJECT, batch)
+        if not plain:
+            subjects, objects = map(_xml_attr, subjects), map(_xml_attr, objects)
+        return _rows(
+            '      <edge id="',
+            map(str, count(first)),
+            f'" source={quote_mark}',
+            subjects,
+            f"{quote_mark} target={quote_mark}",
+            objects,
+            f"{quote_mark} ",
+            map(head.__getitem__, map(_PREDICATE, batch)),
+            map(start.__getitem__, map(_START, batch)),
+            map(end.__getitem__, map(_END, batch)),
+            map(status.__getitem__, map(_STATUS, batch)),
+            map(sources.__getitem__, map(_SOURCES, batch)),
+            map(graph.__getitem__, map(_GRAPH, batch)),
+            map(quote.__getitem__, map(_QUOTE, batch)),
+            "</attvalues>",
+            map(spells.__getitem__, map(_PERIOD, batch)),
+            "</edge>\n",
+        )
+
+    yield from _rendered_node_lines(sub, nodes, progress)
     yield "    </nodes>\n    <edges>\n"
-    yield from _rendered(enumerate(sub.facts()), edge, progress, len(sub.nodes))
+    yield from _rendered_facts(sub, edges, progress)
     yield "    </edges>\n  </graph>\n</gexf>\n"
 
 
@@ -715,6 +1100,8 @@ def cytoscape_elements(sub: Subgraph) -> list[dict[str, Any]]:
 
 # One encoder for every element: json.dumps with options builds a new encoder per call.
 _to_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+# A string as that encoder writes it (its C function), without building a dict to encode.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def write_cytoscape(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]:
@@ -732,20 +1119,56 @@ def write_cytoscape(sub: Subgraph, progress: Progress | None = None) -> Iterator
     def node(n: str, info: NodeInfo | None) -> str:
         return _to_json(cytoscape_node(sub.proj, n, info)) + ",\n"
 
-    # An edge's attributes after its id and endpoints, as JSON rendered once per distinct fact block.
-    block = _PerFact(sub.proj, lambda values: _to_json(_cytoscape_values(values))[1:])
+    proj = sub.proj
+    # An edge's attributes after its id and endpoints, in the order `_cytoscape_values` gives
+    # them, as JSON members rendered once per distinct value.
+    string = _json_string
 
-    def edge(e: Edge) -> str:
-        ends = _to_json(
-            {"id": f"{e.subject}|{e.predicate}|{e.object}", "source": e.subject, "target": e.object}
+    def member(key: str) -> Callable[[str], str]:
+        return lambda value: f", {string(key)}: {string(value)}"
+
+    def predicate(p: str) -> str:
+        return f'"predicate": {string(p)}'
+
+    def reading(p: str) -> str:
+        text = _reading(proj, p)
+        label = member("label")(text) if text else ""
+        return f"{label}{member('interaction')(_local(p))}"
+
+    head, tail = _Pieces(predicate), _Pieces(reading)
+    start, end, status, _, graph = _fact_pieces(proj, lambda k, v: member(k)(v))
+    sources: _Pieces[tuple[str, ...]] = _Pieces(
+        lambda v: member("sources")(" ".join(v)) if v and " ".join(v) else ""
+    )
+    quote = _Pieces[str | None](lambda q: member("quote")(q) if q else "")
+
+    def edges(batch: list[Edge], first: int) -> Iterable[str]:
+        predicates = list(map(_PREDICATE, batch))
+        ids = map("{}|{}|{}".format, map(_SUBJECT, batch), predicates, map(_OBJECT, batch))
+        return _rows(
+            '{"data": {"id": ',
+            map(string, ids),
+            ', "source": ',
+            map(string, map(_SUBJECT, batch)),
+            ', "target": ',
+            map(string, map(_OBJECT, batch)),
+            ", ",
+            map(head.__getitem__, predicates),
+            map(start.__getitem__, map(_START, batch)),
+            map(end.__getitem__, map(_END, batch)),
+            map(status.__getitem__, map(_STATUS, batch)),
+            map(graph.__getitem__, map(_GRAPH, batch)),
+            map(quote.__getitem__, map(_QUOTE, batch)),
+            map(tail.__getitem__, predicates),
+            map(sources.__getitem__, map(_SOURCES, batch)),
+            "}},\n",
         )
-        return f'{{"data": {ends[:-1]}, {block(e)}}},\n'
 
     # Every element ends in ",\n"; JSON allows no comma after the last, so each list closes
     # with the last element's comma cut off by `_last_comma_cut`.
     yield from _last_comma_cut(_rendered_nodes(sub, node, progress))
     yield '], "edges": [\n'
-    yield from _last_comma_cut(_rendered(sub.facts(), edge, progress, len(sub.nodes)))
+    yield from _last_comma_cut(_rendered_facts(sub, edges, progress))
     yield "]}}\n"
 
 
@@ -882,10 +1305,17 @@ def write_rdf(
 
 
 def _encoded(chunks: Iterable[str | bytes]) -> Iterator[bytes]:
-    """UTF-8 bytes in pieces of about CHUNK: few writes, bounded memory, one encode per piece."""
+    """UTF-8 bytes in pieces of about CHUNK: few writes, bounded memory, one encode per piece.
+    The first piece (a header) goes out alone, before the writer reads node details from the
+    store, so a client sees the download start at once."""
+    it = iter(chunks)
+    for first in it:
+        if first:
+            yield first.encode("utf-8") if isinstance(first, str) else first
+            break
     text: list[str] = []
     size = 0
-    for chunk in chunks:
+    for chunk in it:
         if isinstance(chunk, bytes):
             if text:
                 yield "".join(text).encode("utf-8")
@@ -950,6 +1380,7 @@ __all__ = [
     "FORMATS",
     "MAX_DEPTH",
     "Format",
+    "NodeDetails",
     "NodeInfo",
     "Scope",
     "Subgraph",
