@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,18 @@ from graph.workers import QueryWorkers
 T = TypeVar("T")
 
 
+def _settle(replaced: bool) -> None:
+    """Move what the app holds for good (a projection, a name index: millions of objects at a
+    million triples) out of the cyclic collector's sight: otherwise each full collection walks
+    them all, a pause of a second in whichever request triggers it. Freezing is O(1). What it
+    replaced may hold reference cycles (networkx's cached views) that only a collection frees,
+    so after a rebuild everything is collected once before freezing again."""
+    if replaced:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -33,14 +46,20 @@ class AppState:
 
     def projection(self) -> Projection:
         """The entity graph of the store's current version (rebuilt once after a write)."""
-        return self.projections.get()
+        before = self.projections.current
+        proj = self.projections.get()
+        if proj is not before:
+            _settle(replaced=before is not None)
+        return proj
 
     def names(self) -> NameIndex:
         """The name index of the store's current version (rebuilt once after a write)."""
         version = self.store.version
         if self._names is None or self._names_version != version:
+            replaced = self._names is not None
             self._names = NameIndex.build(self.store)
             self._names_version = version
+            _settle(replaced)
         return self._names
 
     async def run(self, work: Callable[[], T], timeout: float | None = None) -> T:

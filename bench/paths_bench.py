@@ -27,7 +27,9 @@ from common import (
     percentile,
     prepared_store,
     projection_store,
+    py_spy_wrap,
     run_child,
+    summarize_profile,
     table,
 )
 
@@ -203,14 +205,17 @@ def _progress(size: int, who: str, row: dict[str, Any]) -> None:
 def run_size(ctx: Context, size: int) -> dict[str, Any]:
     result: dict[str, Any] = {"size": size}
     _path, _info = prepared_store(ctx, size)
-    res = run_child(
+    cmd, profile = py_spy_wrap(
+        ctx,
         [PYTHON, str(CHILD), "projection", "--store", str(projection_store(ctx, size))],
-        ctx.cap(ctx.scale.projection_cap),
+        f"projection-{size}",
     )
+    res = run_child(cmd, ctx.cap(ctx.scale.projection_cap))
     if res.returncode == 0:
         result["projection"] = res.json() | {"child_peak_rss_mib": res.max_rss_mib}
     else:
         result["projection"] = {"error": "timeout" if res.timed_out else res.stderr[-1500:]}
+    result["projection"]["profile"] = summarize_profile(profile)
     ctx.notes.setdefault("projection", {})[size] = result["projection"]
     proj = result["projection"]
     if "build_seconds" in proj:

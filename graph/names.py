@@ -9,6 +9,7 @@ precomputed strings in C (str.find, rapidfuzz) rather than the store.
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
 from bisect import bisect_right
@@ -61,6 +62,17 @@ SELECT ?s ?p ?o WHERE {
   FILTER(isIRI(?s))
 }
 """
+
+_PREDICATES = (
+    str(RDF.type),
+    str(RDFS.label),
+    str(SKOS.prefLabel),
+    str(SKOS.altLabel),
+    str(PG.isoAlpha2),
+    str(PG.isoAlpha3),
+    str(PG.wikidataId),
+    str(RDFS.subClassOf),
+)
 
 
 @dataclass(frozen=True)
@@ -147,13 +159,19 @@ def _triples(store: Store) -> Iterator[tuple[str, str, str, bool, str]]:
     """
     native = store.oxigraph
     if native is not None:
-        solutions = native.query(_QUERY, use_default_graph_as_union=True)
-        assert isinstance(solutions, ox.QuerySolutions)
-        for s, p, o in solutions:
-            if isinstance(o, ox.Literal):
-                yield s.value, p.value, o.value, False, o.language or ""
-            elif o is not None:
-                yield s.value, p.value, o.value, isinstance(o, ox.NamedNode), ""
+        # One query per predicate, IRIs tested here: the engine then reads neither the
+        # predicate's string on every row nor each subject's for a FILTER(isIRI()).
+        named, literal = ox.NamedNode, ox.Literal
+        for p in _PREDICATES:
+            solutions = native.query(f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", use_default_graph_as_union=True)
+            assert isinstance(solutions, ox.QuerySolutions)
+            for s, o in solutions:
+                if type(s) is not named:
+                    continue
+                if type(o) is literal:
+                    yield s.value, p, o.value, False, o.language or ""
+                elif o is not None:
+                    yield s.value, p, o.value, type(o) is named, ""
         return
     for row in store.select(_QUERY):
         o = row["o"]
@@ -298,7 +316,19 @@ class NameIndex:
 
     @classmethod
     def build(cls, store: Store) -> NameIndex:
-        """Read names, codes, types and the class hierarchy with one query, and index them."""
+        """Read names, codes, types and the class hierarchy, and index them."""
+        # Hundreds of thousands of new tuples and sets, none of them garbage: the cyclic
+        # collector would walk the growing heap again and again while they are made.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._build(store)
+        finally:
+            if collecting:
+                gc.enable()
+
+    @classmethod
+    def _build(cls, store: Store) -> NameIndex:
         version = store.version
         facts: _Facts = {}
         subclass_of: set[tuple[str, str]] = set()

@@ -2,27 +2,28 @@
 
 Paths are searched in the projection restricted to the edges valid on `as_of` and at or
 above the minimum claim status, and whose predicates and node classes pass `via` and
-`exclude`. Shortest paths come first (Yen's algorithm yields simple paths in order of
-length, crowded nodes costing a little more), up to `max_hops` edges and `limit` paths
-per source. Each path reads as one English sentence, with an n-ary hub (a support
-relation, a membership, a sanction…) told as the verb between the two actors it links.
+`exclude`. The lightest paths come first (a hop weighs one, crowded nodes a little more),
+up to `max_hops` edges and `limit` paths per source, in the order Yen's algorithm yields
+them; a best-first search with lower bounds toward the target finds them without walking
+the whole graph, and the filters read values each fact had computed once at build time.
+Each path reads as one English sentence, with an n-ary hub (a support relation, a
+membership, a sanction…) told as the verb between the two actors it links.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from itertools import islice, pairwise
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
 
-from graph.dates import valid_on
 from graph.errors import Kind, PactgraphError
-from graph.projection import STATUS_RANK, Edge, Projection
-from ontology import ENTITY_BASE, PG
+from graph.projection import Edge, Meta, Projection
+from ontology import ENTITY_BASE
 
 STATUSES = {"confirmed": 3, "reported": 2, "disputed": 1, "denied": 0}
 MAX_HOPS = 8
@@ -74,61 +75,183 @@ def _term(name: str) -> str:
     return name.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _edge_ok(edge: Edge, q: PathQuery) -> bool:
-    if STATUS_RANK.get(str(PG) + edge.status.capitalize(), 3) < STATUSES[q.min_status]:
-        return False
-    if q.as_of is not None and not valid_on(edge.start, edge.end, q.as_of):
-        return False
-    predicate = _term(edge.predicate)
-    if q.via and predicate not in q.via:
-        return False
-    return predicate not in q.exclude
-
-
 def restricted(proj: Projection, q: PathQuery) -> nx.Graph:
     """The projection seen through the query's filters (a view: nothing is copied)."""
-    excluded_classes = {c for c in q.exclude if c[:1].isupper()}
-    via_classes = {c for c in q.via if c[:1].isupper()}
-
-    def node_ok(n: str) -> bool:
-        cls = proj.classes.get(n, "")
-        if cls in excluded_classes and n not in q.sources and n != q.target:
-            return False
-        return not (via_classes and cls not in via_classes and n not in q.sources and n != q.target)
-
-    edge_filter = _EdgeFilter(proj, q)
-    return nx.subgraph_view(proj.graph, filter_node=node_ok, filter_edge=edge_filter)
+    search = _Search(proj, q)
+    return nx.subgraph_view(proj.graph, filter_node=search.node_ok, filter_edge=search.edge_ok)
 
 
-class _EdgeFilter:
-    """Which facts between two nodes pass the query; predicates only (classes filter nodes)."""
+# The lightest an edge can weigh (both ends of degree one): the unit of the search's lower bounds.
+_W_MIN = 1.0 + 0.05 * math.log1p(1)
+
+
+class _Search:
+    """The projection seen through one query's filters, read from networkx's adjacency dicts and
+    the facts' pre-computed filter values (`Projection.prepare`): no view, no date parsing."""
 
     def __init__(self, proj: Projection, q: PathQuery) -> None:
+        proj.prepare()
         self.proj = proj
-        self.q = PathQuery(
-            q.sources,
-            q.target,
-            q.max_hops,
-            q.limit,
-            q.as_of,
-            q.min_status,
-            tuple(v for v in q.via if not v[:1].isupper()),
-            tuple(e for e in q.exclude if not e[:1].isupper()),
-        )
+        self.q = q
+        self.adj: dict[str, dict[str, dict[str, Any]]] = proj.graph._adj
+        self.ends = {*q.sources, q.target}
+        self.excluded_classes = {c for c in q.exclude if c[:1].isupper()}
+        self.via_classes = {c for c in q.via if c[:1].isupper()}
+        self.via = {v for v in q.via if not v[:1].isupper()}
+        self.exclude = {e for e in q.exclude if not e[:1].isupper()}
+        self.min_rank = STATUSES[q.min_status]
+        self.day = q.as_of.toordinal() if q.as_of is not None else None
+        self.every_edge = not self.via and not self.exclude and self.min_rank == 0 and self.day is None
+        self.every_node = not self.excluded_classes and not self.via_classes
+        self._weights: dict[tuple[str, str], float] = {}
 
-    def __call__(self, u: str, v: str) -> bool:
-        return any(_edge_ok(e, self.q) for e in self.proj.graph[u][v]["facts"])
+    def fact_ok(self, meta: Meta) -> bool:
+        rank, first, last, term = meta
+        if rank < self.min_rank:
+            return False
+        day = self.day
+        if day is not None and not first <= day <= last:
+            return False
+        if self.via and term not in self.via:
+            return False
+        return term not in self.exclude
+
+    def data_ok(self, data: dict[str, Any]) -> bool:
+        """Whether any fact of one node pair passes (its edge data dict)."""
+        if self.every_edge:
+            return True
+        # fact_ok, inlined: this runs for every edge a query looks at.
+        min_rank, day, via, exclude = self.min_rank, self.day, self.via, self.exclude
+        for rank, first, last, term in data["meta"]:
+            if rank < min_rank or (day is not None and not first <= day <= last):
+                continue
+            if (via and term not in via) or term in exclude:
+                continue
+            return True
+        return False
+
+    def edge_ok(self, u: str, v: str) -> bool:
+        return self.data_ok(self.adj[u][v])
+
+    def node_ok(self, n: str) -> bool:
+        if self.every_node or n in self.ends:
+            return True
+        cls = self.proj.classes.get(n, "")
+        if cls in self.excluded_classes:
+            return False
+        return not (self.via_classes and cls not in self.via_classes)
 
     def facts(self, u: str, v: str) -> list[Edge]:
-        return [e for e in self.proj.graph[u][v]["facts"] if _edge_ok(e, self.q)]
+        data = self.adj[u][v]
+        if self.every_edge:
+            return list(data["facts"])
+        return [e for e, m in zip(data["facts"], data["meta"], strict=True) if self.fact_ok(m)]
+
+    def neighbours(self, u: str) -> list[str]:
+        """The nodes next to `u` through at least one passing fact, in adjacency order."""
+        around = self.adj[u]
+        if self.every_edge:
+            return list(around) if self.every_node else [v for v in around if self.node_ok(v)]
+        data_ok = self.data_ok
+        if self.every_node:
+            return [v for v, data in around.items() if data_ok(data)]
+        node_ok = self.node_ok
+        return [v for v, data in around.items() if data_ok(data) and node_ok(v)]
+
+    def degree(self, n: str) -> int:
+        around = self.adj[n]
+        return len(around) + (n in around)  # a self-loop counts twice, as in networkx
+
+    def weight(self, u: str, v: str) -> float:
+        """`Projection.weight`, memoised for the query."""
+        key = (u, v) if u < v else (v, u)
+        w = self._weights.get(key)
+        if w is None:
+            w = self._weights[key] = 1.0 + 0.05 * math.log1p(min(self.degree(u), self.degree(v)))
+        return w
+
+    # ------------------------------------------------------------------ shortest simple paths
+
+    def toward(self, target: str, depth: int) -> tuple[list[set[str]], dict[str, float]]:
+        """Nodes within `depth` hops of the target, by hop distance, and for each a lower bound of
+        the weight of any path from it to the target: the lightest path with the fewest hops,
+        or one hop more of the lightest possible edges, whichever is less."""
+        layers: list[set[str]] = [{target}]
+        bound: dict[str, float] = {target: 0.0}
+        reached: dict[str, float] = {target: 0.0}
+        for d in range(1, depth + 1):
+            layer: dict[str, float] = {}
+            for u in layers[-1]:
+                base = reached[u]
+                for v in self.neighbours(u):
+                    if v in reached:
+                        continue
+                    w = base + self.weight(u, v)
+                    if w < layer.get(v, math.inf):
+                        layer[v] = w
+            for v, w in layer.items():
+                reached[v] = w
+                bound[v] = min(w, (d + 1) * _W_MIN)
+            layers.append(set(layer))
+            if not layer:
+                break
+        return layers, bound
+
+    def shortest(
+        self, source: str, target: str, max_hops: int, k: int, toward: tuple[list[set[str]], dict[str, float]]
+    ) -> list[list[str]]:
+        """The `k` lightest simple paths of at most `max_hops` edges, lightest first (ties by their
+        nodes), as Yen's algorithm orders them: a best-first search over partial paths whose
+        priority adds a lower bound of what remains (so a complete path pops in weight order),
+        never extending a path to a node too far from the target for the hops left."""
+        if source == target or not self.node_ok(source):
+            return []
+        layers, bound = toward
+        depth = len(layers) - 1
+        beyond = (depth + 1) * _W_MIN  # the bound for every node outside the layers
+        within: list[set[str]] = []  # within[r]: nodes at most r hops from the target (r <= depth)
+        acc: set[str] = set()
+        for layer in layers:
+            acc = acc | layer
+            within.append(acc)
+        found: list[list[str]] = []
+        heap: list[tuple[float, float, tuple[str, ...]]] = [(bound.get(source, beyond), 0.0, (source,))]
+        adj, node_ok, data_ok, weight = self.adj, self.node_ok, self.data_ok, self.weight
+        while heap and len(found) < k:
+            _f, g, path = heapq.heappop(heap)
+            u = path[-1]
+            if u == target:
+                found.append(list(path))
+                continue
+            left = max_hops - len(path)  # hops left after the next one
+            if left < 0:
+                continue
+            around = adj[u]
+            if left < depth:
+                # The next node must be within `left` hops of the target: walk the smaller side.
+                near = within[left]
+                candidates = (
+                    [v for v in near if v in around]
+                    if len(near) < len(around)
+                    else [v for v in around if v in near]
+                )
+            else:
+                candidates = list(around)
+            for v in candidates:
+                if v in path or not data_ok(around[v]) or not node_ok(v):
+                    continue
+                g2 = g + weight(u, v)
+                heapq.heappush(heap, (g2 + bound.get(v, beyond), g2, (*path, v)))
+        return found
 
 
 def _check_filters(proj: Projection, q: PathQuery) -> None:
     """An unknown name in via/exclude is a typo to report, not a filter that silently matches nothing."""
+    if not q.via and not q.exclude:
+        return
+    proj.prepare()
     classes = set(proj.classes.values())
-    predicates = {_term(p) for p in proj.readings} | {
-        _term(e.predicate) for _, _, facts in proj.graph.edges(data="facts") for e in facts
-    }
+    predicates = proj.predicates
     for name in (*q.via, *q.exclude):
         known = classes if name[:1].isupper() else predicates
         if name not in known:
@@ -145,16 +268,16 @@ def find_paths(proj: Projection, q: PathQuery) -> dict[str, Any]:
     for n in (*q.sources, q.target):
         if n not in proj.graph:
             raise PactgraphError(Kind.NOT_FOUND, f"{proj.label(n)} is not linked to anything in the graph")
-    view = restricted(proj, q)
-    facts = _EdgeFilter(proj, q)
+    search = _Search(proj, q)
+    toward = search.toward(q.target, min(q.max_hops - 1, 2))
     results: dict[str, list[dict[str, Any]]] = {}
     for source in q.sources:
-        # Yen's algorithm yields by length; among a few more candidates than asked for, equal
+        # The lightest paths come first; among a few more candidates than asked for, equal
         # lengths are ordered by how plainly they read (fewer clauses), then by crowding, then text,
         # so the answer does not depend on the order the store returned edges in.
         candidates = [
-            _explain(proj, nodes, facts)
-            for nodes in islice(_simple_paths(proj, view, source, q.target, q.max_hops), q.limit * 4)
+            _explain(proj, nodes, search)
+            for nodes in search.shortest(source, q.target, q.max_hops, q.limit * 4, toward)
         ]
         candidates.sort(key=lambda p: (p["hops"], p["clauses"], p["crowding"], p["text"]))
         results[source] = [_public(p) for p in candidates[: q.limit]]
@@ -170,25 +293,8 @@ def find_paths(proj: Projection, q: PathQuery) -> dict[str, Any]:
             "exclude": list(q.exclude),
         },
         "paths": [{"from": s, "paths": results[s]} for s in q.sources],
-        "connections": _connections(proj, view, facts, q) if len(q.sources) > 1 else [],
+        "connections": _connections(proj, search, q) if len(q.sources) > 1 else [],
     }
-
-
-def _simple_paths(
-    proj: Projection, view: nx.Graph, source: str, target: str, max_hops: int
-) -> Iterator[list[str]]:
-    if source == target:
-        return
-    try:
-        for nodes in nx.shortest_simple_paths(
-            view, source, target, weight=lambda u, v, _d: proj.weight(u, v)
-        ):
-            if len(nodes) - 1 > max_hops:
-                # Yen's order is by weight, and a hop outweighs any crowding cost: no shorter path follows.
-                return
-            yield nodes
-    except nx.NetworkXNoPath:
-        return
 
 
 def _public(path: dict[str, Any]) -> dict[str, Any]:
@@ -219,7 +325,7 @@ def _best(facts: list[Edge]) -> Edge:
     return sorted(facts, key=lambda e: (-STATUSES[e.status], e.predicate))[0]
 
 
-def _explain(proj: Projection, nodes: list[str], facts: _EdgeFilter) -> dict[str, Any]:
+def _explain(proj: Projection, nodes: list[str], facts: _Search) -> dict[str, Any]:
     edges = [_best(facts.facts(u, v)) for u, v in pairwise(nodes)]
     clauses = _clauses(proj, nodes, edges)
     return {
@@ -295,17 +401,38 @@ def _item(proj: Projection, hub: str) -> str | None:
     return None
 
 
-def _connections(proj: Projection, view: nx.Graph, facts: _EdgeFilter, q: PathQuery) -> list[dict[str, Any]]:
+def _within(search: _Search, source: str, cutoff: int, keep: set[str] | None = None) -> dict[str, list[str]]:
+    """networkx's single_source_shortest_path over the query's view: the same paths, found in
+    the same adjacency order, without a view's per-edge calls. With `keep`, nodes of the last
+    level outside it are left out (their paths are not wanted; no other path goes through them)."""
+    paths = {source: [source]}
+    level: list[str] = [source]
+    for depth in range(cutoff):
+        following: list[str] = []
+        last = keep if depth == cutoff - 1 else None
+        for v in level:
+            to_v = paths[v]
+            for w in search.neighbours(v):
+                if w not in paths and (last is None or w in last):
+                    paths[w] = [*to_v, w]
+                    following.append(w)
+        if not following:
+            break
+        level = following
+    return paths
+
+
+def _connections(proj: Projection, facts: _Search, q: PathQuery) -> list[dict[str, Any]]:
     """What every source shares: a hub each links to directly (an agreement they both signed, an
     arms transfer between them) or an actor each reaches through one hub (both supported
     Assad's government, both are sanctioned by the United States)."""
     reach: list[dict[str, list[str]]] = []
+    common: set[str] | None = None
     for source in q.sources:
-        paths = nx.single_source_shortest_path(view, source, cutoff=2)
+        paths = _within(facts, source, 2, common)
         reach.append({n: p for n, p in paths.items() if n not in q.sources})
-    common = set(reach[0])
-    for r in reach[1:]:
-        common &= set(r)
+        common = set(reach[-1]) if common is None else common & reach[-1].keys()
+    assert common is not None
     common.discard(q.target)
     # Hubs reached in one hop by everyone, and actors reached through a hub by everyone.
     ranked = sorted(common, key=lambda n: (n not in proj.hubs, proj.label(n)))
@@ -316,20 +443,20 @@ def _connections(proj: Projection, view: nx.Graph, facts: _EdgeFilter, q: PathQu
             continue
         if len(out) == 25:
             break
-        paths = [_public(_explain(proj, r[n], facts)) for r in reach]
+        explained = [_public(_explain(proj, r[n], facts)) for r in reach]
         out.append(
             {
                 "node": _node(proj, n),
                 "text": _hub_sentence(proj, n, facts)
                 if n in proj.hubs and one_hop
-                else " ".join(p["text"] for p in paths),
-                "paths": paths,
+                else " ".join(p["text"] for p in explained),
+                "paths": explained,
             }
         )
     return out
 
 
-def _hub_sentence(proj: Projection, hub: str, facts: _EdgeFilter) -> str:
+def _hub_sentence(proj: Projection, hub: str, facts: _Search) -> str:
     """A hub told as the relation it records: "Iran supplied Shahed-136 to Russia since 2022-08 […]"."""
     cls = proj.classes.get(hub, "")
     role = _ROLES.get(cls) or (_ROLES["Agreement"] if _is_agreement(proj, hub) else None)

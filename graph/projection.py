@@ -9,13 +9,20 @@ quote). Time and status come from the n-ary node an edge touches, so filtering b
 
 from __future__ import annotations
 
+import gc
 import math
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
+import pyoxigraph as ox
 from rdflib import URIRef
 
+from graph.dates import parse_period
+from graph.errors import PactgraphError
 from graph.store import Store
 from ontology import GRAPH_BASE, ONTOLOGY_GRAPH, PG
 
@@ -32,7 +39,7 @@ STATUS_NAME = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """One RDF statement between two entities, with what it needs to be filtered and explained."""
 
@@ -48,6 +55,45 @@ class Edge:
     dated: bool = False  # the start is the date of an event or signing, not of a period
 
 
+# A frozen dataclass's __init__ sets each field through object.__setattr__ (~2 µs an edge); the
+# build makes hundreds of thousands, so it fills the slots directly, as the generated __init__ would.
+_EDGE_NEW = object.__new__
+(_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8, _S9) = (getattr(Edge, name).__set__ for name in Edge.__slots__)
+
+
+def _new_edge(
+    s: str,
+    p: str,
+    o: str,
+    start: str | None,
+    end: str | None,
+    status: str,
+    graph: str,
+    sources: tuple[str, ...],
+    quote: str | None,
+    dated: bool,
+) -> Edge:
+    e = _EDGE_NEW(Edge)
+    _S0(e, s)
+    _S1(e, p)
+    _S2(e, o)
+    _S3(e, start)
+    _S4(e, end)
+    _S5(e, status)
+    _S6(e, graph)
+    _S7(e, sources)
+    _S8(e, quote)
+    _S9(e, dated)
+    return e
+
+
+# What a path query filters a fact on, computed once per fact: (status rank, first day it may
+# hold, last day it may hold, predicate local name); days as ordinals, open ends as 0 / _NEVER.
+Meta = tuple[int, int, int, str]
+_NEVER = 10**8
+_STATUS_BY_NAME = {"confirmed": 3, "reported": 2, "disputed": 1, "denied": 0}
+
+
 @dataclass
 class Projection:
     """The entity graph of one store version."""
@@ -59,6 +105,13 @@ class Projection:
     readings: dict[str, tuple[str, str]] = field(default_factory=dict)  # predicate -> (reading, inverse)
     hubs: set[str] = field(default_factory=set)
     actors: set[str] = field(default_factory=set)  # states, persons, governments, organisations…
+    # Filled by `prepare()`: per node pair (the edge's data dict, key "meta") a tuple of Meta
+    # aligned with "facts", and the local names of every predicate, for path queries.
+    predicates: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
+    _prepared: bool = field(default=False, init=False, repr=False, compare=False)
+    _prepare_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def label(self, node: str) -> str:
         return self.labels.get(node) or node.rsplit("/", 1)[-1]
@@ -67,6 +120,55 @@ class Projection:
         """One hop, plus a small cost for passing through crowded nodes (the UN, a big alliance),
         so among paths of equal length the specific ones come first; never outweighs a hop."""
         return 1.0 + 0.05 * math.log1p(min(self.graph.degree(u), self.graph.degree(v)))
+
+    def prepare(self) -> None:
+        """Pre-compute what path queries filter on (status, dates parsed once, predicate names).
+
+        `build` does it before the projection is shared; a projection assembled by hand gets it
+        on its first path query. Idempotent and thread-safe."""
+        if self._prepared:
+            return
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            days: dict[str | None, tuple[int, int]] = {None: (0, _NEVER)}
+            metas: dict[Meta, Meta] = {}
+            terms: dict[str, str] = {}
+            for _u, _v, data in self.graph.edges(data=True):
+                facts = data["facts"]
+                out = []
+                for e in facts:
+                    term = terms.get(e.predicate)
+                    if term is None:
+                        term = terms[e.predicate] = sys.intern(_local_term(e.predicate))
+                    meta = (
+                        _STATUS_BY_NAME.get(e.status, 3),
+                        _bound(days, e.start)[0],
+                        _bound(days, e.end)[1],
+                        term,
+                    )
+                    out.append(metas.setdefault(meta, meta))
+                data["meta"] = tuple(out)
+            self.predicates = frozenset(terms.values()) | {_local_term(p) for p in self.readings}
+            self._prepared = True
+
+
+def _local_term(name: str) -> str:
+    return name.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _bound(days: dict[str | None, tuple[int, int]], text: str | None) -> tuple[int, int]:
+    """(earliest, latest) day a date may stand for, as ordinals; a date that does not parse
+    bounds nothing (as if absent), so one bad literal never fails every query."""
+    found = days.get(text)
+    if found is None:
+        try:
+            period = parse_period(text or "")
+            found = (period.earliest.toordinal(), period.latest.toordinal())
+        except PactgraphError:
+            found = (0, _NEVER)
+        days[text] = found
+    return found
 
 
 def _ancestors(store: Store) -> dict[str, list[str]]:
@@ -92,45 +194,202 @@ def _ancestors(store: Store) -> dict[str, list[str]]:
     return out
 
 
+# ---------------------------------------------------------------------------------- reading
+#
+# The build reads a few kinds of statements, each as rows of plain strings. On Oxigraph they
+# come from pyoxigraph itself: every term a query returns costs a lookup of its string in
+# RocksDB (most of the build's time at a million triples), so the queries return as few terms
+# as they can: grouped by the repeated term with the other concatenated (IRIs hold no space),
+# statuses compared by the engine, not decoded. Elsewhere (memory:, sparql:) plain SELECTs.
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_OWL_DATATYPE_PROPERTY = "http://www.w3.org/2002/07/owl#DatatypeProperty"
+_DATES = (
+    (str(PG.start), "start"),
+    (str(PG.end), "end"),
+    (str(PG.date), "start"),
+    (str(PG.signingDate), "start"),
+    (str(PG.expiry), "end"),
+)
+_EVENT_DATES = (str(PG.date), str(PG.signingDate))
+_GRAPHS_ONE_BY_ONE = 64
+
+
+def _solutions(native: ox.Store, sparql: str) -> ox.QuerySolutions:
+    solutions = native.query(sparql, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions
+
+
+def _native_rows(native: ox.Store, sparql: str) -> Iterator[tuple[str, ...]]:
+    """Rows of a query of one or two always-bound variables, as strings (a list: faster than a generator)."""
+    solutions = _solutions(native, sparql)
+    if len(solutions.variables) == 1:
+        return iter([(a.value,) for (a,) in solutions])
+    return iter([(a.value, b.value) for a, b in solutions])
+
+
+def _rows(store: Store, sparql: str, names: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """A SELECT's rows as plain strings ("" for unbound), through rdflib terms (memory:, sparql:)."""
+    for r in store.select(sparql):
+        yield tuple(str(r[n]) if n in r else "" for n in names)
+
+
+def _select(store: Store, sparql: str, names: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """A SELECT's rows as plain strings, from pyoxigraph directly where the store has it."""
+    native = store.oxigraph
+    return _native_rows(native, sparql) if native is not None else _rows(store, sparql, names)
+
+
+def _typed(store: Store) -> Iterator[tuple[str, str]]:
+    """(node, class) for every IRI node typed with a pg: class."""
+    pg = str(PG)
+    native = store.oxigraph
+    if native is not None:
+        # Plain rows: filters on strings (STRSTARTS) or grouping cost the engine more than Python.
+        for row in _solutions(native, f"SELECT ?n ?c WHERE {{ ?n <{_RDF_TYPE}> ?c }}"):
+            n, c = row[0], row[1]
+            if isinstance(n, ox.NamedNode) and isinstance(c, ox.NamedNode) and c.value.startswith(pg):
+                yield n.value, c.value
+        return
+    query = f'SELECT DISTINCT ?n ?c WHERE {{ ?n a ?c FILTER(isIRI(?n) && STRSTARTS(STR(?c), "{pg}")) }}'
+    for n, c in _rows(store, query, ("n", "c")):
+        yield n, c
+
+
+def _labelled(store: Store) -> Iterator[tuple[str, ...]]:
+    query = f"SELECT ?n ?l WHERE {{ ?n <{_RDFS_LABEL}> ?l FILTER(LANG(?l) = 'en' || LANG(?l) = '') }}"
+    return _select(store, query, ("n", "l"))
+
+
+def _dated(store: Store, prop: str) -> Iterator[tuple[str, ...]]:
+    query = f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}"
+    return _select(store, query, ("n", "d"))
+
+
+def _statuses(store: Store) -> Iterator[tuple[str, str]]:
+    """(node, status IRI) for every node with a claim status."""
+    native = store.oxigraph
+    if native is not None:
+        # One query per status: the engine matches the status by id, only the nodes are read.
+        for iri in STATUS_NAME:
+            for (n,) in _native_rows(native, f"SELECT ?n WHERE {{ ?n <{PG.status}> <{iri}> }}"):
+                yield n, iri
+        return
+    for n, s in _rows(store, f"SELECT ?n ?s WHERE {{ ?n <{PG.status}> ?s }}", ("n", "s")):
+        yield n, s
+
+
+def _sourced(store: Store) -> Iterator[tuple[str, ...]]:
+    """(node, source IRI) pairs."""
+    return _select(store, f"SELECT ?n ?s WHERE {{ ?n <{PG.source}> ?s }}", ("n", "s"))
+
+
+def _linked(store: Store, skip: set[str]) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """Per pg: predicate, its (subject, object, graph) statements between two IRIs."""
+    pg = str(PG)
+    native = store.oxigraph
+    if native is not None:
+        # One query per predicate: a scan of every quad with a filter costs the engine more than
+        # finding the predicates once and reading each by its index; the ontology's datatype
+        # properties (dates, codes, quotes) are not read at all.
+        literal = {
+            p
+            for (p,) in _native_rows(
+                native,
+                f"SELECT ?p WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?p a <{_OWL_DATATYPE_PROPERTY}> }} }}",
+            )
+        }
+        found = [p for (p,) in _native_rows(native, "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }")]
+        graphs = [g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode)]
+        for p in sorted(found):
+            if not p.startswith(pg) or p in skip or p in literal:
+                continue
+            if len(graphs) <= _GRAPHS_ONE_BY_ONE:
+                # A few graphs: one query each, so the graph's name is not read on every row.
+                statements: list[tuple[str, str, str]] = []
+                for g in graphs:
+                    rows = _native_rows(
+                        native, f"SELECT ?s ?o WHERE {{ GRAPH <{g}> {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }}"
+                    )
+                    statements.extend((s, o, g) for s, o in rows)
+                yield p, statements
+                continue
+            solutions = _solutions(
+                native, f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }}"
+            )
+            yield p, [(s.value, o.value, g.value) for s, o, g in solutions]
+        return
+    query = (
+        "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(isIRI(?o) && STRSTARTS(STR(?p), "{pg}")) }}'
+    )
+    grouped: dict[str, list[tuple[str, str, str]]] = {}
+    for s, p, o, g in _rows(store, query, ("s", "p", "o", "g")):
+        if p not in skip:
+            grouped.setdefault(p, []).append((s, o, g))
+    yield from grouped.items()
+
+
+# ---------------------------------------------------------------------------------- building
+
+
 def build(store: Store) -> Projection:
     """Read nodes, edges and their time, status and evidence from the store."""
+    # Hundreds of thousands of new tuples and dicts, none of them garbage: the cyclic collector
+    # would walk the growing heap again and again (a third of the build at a million triples).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(store)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(store: Store) -> Projection:
     version = store.version
     pg = str(PG)
+    intern = sys.intern
     ancestors = _ancestors(store)
     proj = Projection(version=version, graph=nx.Graph())
 
-    typed = store.select(
-        f'SELECT DISTINCT ?n ?c WHERE {{ ?n a ?c FILTER(isIRI(?n) && STRSTARTS(STR(?c), "{pg}")) }}'
-    )
     excluded = {str(c) for c in _NOT_NODES}
     blocked: set[str] = set()
-    for r in typed:
-        n, c = str(r["n"]), str(r["c"])
+    classes = proj.classes
+    depth = {c: len(chain) for c, chain in ancestors.items()}
+    for n, c in _typed(store):
         if c in excluded:
             blocked.add(n)
             continue
-        local, current = c.removeprefix(pg), proj.classes.get(n)
-        if current is None or len(ancestors.get(local, [])) > len(ancestors.get(current, [])):
-            proj.classes[n] = local
+        local, current = intern(c.removeprefix(pg)), classes.get(n)
+        if current is None:
+            classes[intern(n)] = local
+        elif depth.get(local, 0) > depth.get(current, 0):
+            classes[n] = local
     for n in blocked:
-        proj.classes.pop(n, None)
+        classes.pop(n, None)
 
     hub_classes = {"Relation"} | {
         str(r["c"]).removeprefix(pg)
         for r in store.select(f"SELECT ?c WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?c <{pg}hub> true }} }}")
     }
-    for n, c in proj.classes.items():
+    kinds: dict[str, tuple[bool, bool]] = {}
+    for c in set(classes.values()):
         lineage = {c, *ancestors.get(c, [])}
-        if lineage & hub_classes:
+        kinds[c] = (bool(lineage & hub_classes), "Actor" in lineage)
+    for n, c in classes.items():
+        hub, actor = kinds[c]
+        if hub:
             proj.hubs.add(n)
-        if "Actor" in lineage:
+        if actor:
             proj.actors.add(n)
 
-    for r in store.select(
-        "SELECT ?n ?l WHERE { ?n <http://www.w3.org/2000/01/rdf-schema#label> ?l "
-        "FILTER(LANG(?l) = 'en' || LANG(?l) = '') }"
-    ):
-        proj.labels.setdefault(str(r["n"]), str(r["l"]))
+    labels = proj.labels
+    for n, label in _labelled(store):
+        if n not in labels:
+            labels[intern(n)] = label
 
     for r in store.select(
         f"SELECT ?p ?r ?i WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> "
@@ -138,59 +397,94 @@ def build(store: Store) -> Projection:
     ):
         proj.readings[str(r["p"])] = (str(r["r"]), str(r["i"]) if "i" in r else f"is the object of {r['r']}")
 
-    periods: dict[str, dict[str, str]] = {}
+    # node -> (start, end): a tuple per node, not a dict (a hundred thousand of them at 1M triples).
+    periods: dict[str, tuple[str | None, str | None]] = {}
     events: set[str] = set()  # nodes dated by an event or a signing rather than a period
-    for prop, key in (
-        (PG.start, "start"),
-        (PG.end, "end"),
-        (PG.date, "start"),
-        (PG.signingDate, "start"),
-        (PG.expiry, "end"),
-    ):
-        for r in store.select(f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}"):
-            periods.setdefault(str(r["n"]), {}).setdefault(key, str(r["d"]))
-            if prop in (PG.date, PG.signingDate):
-                events.add(str(r["n"]))
-    status = {str(r["n"]): str(r["s"]) for r in store.select(f"SELECT ?n ?s WHERE {{ ?n <{PG.status}> ?s }}")}
-    sources: dict[str, list[str]] = {}
-    for r in store.select(f"SELECT DISTINCT ?n ?s WHERE {{ ?n <{PG.source}> ?s }} ORDER BY ?n ?s"):
-        sources.setdefault(str(r["n"]), []).append(str(r["s"]))
-    quotes = {str(r["n"]): str(r["q"]) for r in store.select(f"SELECT ?n ?q WHERE {{ ?n <{PG.quote}> ?q }}")}
+    for prop, key in _DATES:
+        for n, d in _dated(store, prop):
+            start, end = periods.get(n, (None, None))
+            if key == "start" and start is None:
+                periods[n] = (d, end)
+            elif key == "end" and end is None:
+                periods[n] = (start, d)
+            if prop in _EVENT_DATES:
+                events.add(n)
+    status = {n: STATUS_NAME.get(s, "confirmed") for n, s in _statuses(store)}
+    listed: dict[str, list[str]] = {}
+    for n, s in _sourced(store):
+        listed.setdefault(n, []).append(s)
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+    sources = {n: shared.setdefault(t, t) for n, v in listed.items() if (t := tuple(sorted(set(v))))}
+    del listed
+    quotes = {n: q for n, q in _quoted(store)}
 
     skip = {str(p) for p in _NOT_EDGES}
-    rows = store.select(
-        "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-        f'FILTER(isIRI(?o) && STRSTARTS(STR(?p), "{pg}")) }}'
-    )
-    seen: set[tuple[str, str, str]] = set()
-    for r in rows:
-        s, p, o, g = str(r["s"]), str(r["p"]), str(r["o"]), str(r["g"])
-        if p in skip or s not in proj.classes or o not in proj.classes or (s, p, o) in seen:
-            continue
-        seen.add((s, p, o))
-        # Time, status and evidence belong to the fact node: the subject if it has them, else the object.
-        holder = s if (s in periods or s in status) else o if (o in periods or o in status) else s
-        period = periods.get(holder, {})
-        edge = Edge(
-            subject=s,
-            predicate=p,
-            object=o,
-            start=period.get("start"),
-            end=period.get("end"),
-            status=STATUS_NAME.get(status.get(holder, ""), "confirmed"),
-            graph=g.removeprefix(GRAPH_BASE),
-            sources=tuple(sources.get(holder, ())),
-            quote=quotes.get(holder),
-            dated=holder in events and "end" not in period,
-        )
-        if proj.graph.has_edge(s, o):
-            proj.graph[s][o]["facts"].append(edge)
-        else:
-            proj.graph.add_edge(s, o, facts=[edge])
-    for n in proj.classes:
-        if n not in proj.graph:
-            proj.graph.add_node(n)
+    graphs: dict[str, str] = {}
+    adj: dict[str, dict[str, dict[str, Any]]] = proj.graph._adj
+    node_attrs: dict[str, dict[str, Any]] = proj.graph._node
+    days: dict[str | None, tuple[int, int]] = {None: (0, _NEVER)}
+    metas: dict[Meta, Meta] = {}
+    terms: set[str] = set()
+    for p, statements in _linked(store, skip):
+        p = intern(p)
+        term = intern(_local_term(p))
+        for s, o, g in statements:
+            if s not in classes or o not in classes:
+                continue
+            s, o = intern(s), intern(o)
+            around_s = adj.get(s)
+            data = around_s.get(o) if around_s is not None else None
+            if data is not None and any(e.subject == s and e.predicate == p for e in data["facts"]):
+                continue  # the same statement in another graph: the first graph read is kept
+            graph = graphs.get(g)
+            if graph is None:
+                graph = graphs[g] = intern(g.removeprefix(GRAPH_BASE))
+            # Time, status and evidence belong to the fact node: the subject if it has them, else the object.
+            holder = s if (s in periods or s in status) else o if (o in periods or o in status) else s
+            start, end = periods.get(holder, (None, None))
+            state = status.get(holder, "confirmed")
+            edge = _new_edge(
+                s,
+                p,
+                o,
+                start,
+                end,
+                state,
+                graph,
+                sources.get(holder, ()),
+                quotes.get(holder),
+                holder in events and end is None,
+            )
+            meta = (_STATUS_BY_NAME[state], _bound(days, start)[0], _bound(days, end)[1], term)
+            meta = metas.setdefault(meta, meta)
+            terms.add(term)
+            # networkx's own dicts (as Graph.add_edge fills them), without its per-call checks.
+            if around_s is None:
+                around_s = adj[s] = {}
+                node_attrs[s] = {}
+            if data is not None:
+                data["facts"].append(edge)
+                data["meta"] = (*data["meta"], meta)
+                continue
+            around_o = adj.get(o)
+            if around_o is None:
+                around_o = adj[o] = {}
+                node_attrs[o] = {}
+            data = {"facts": [edge], "meta": (meta,)}
+            around_s[o] = data
+            around_o[s] = data
+    for n in classes:
+        if n not in adj:
+            adj[n] = {}
+            node_attrs[n] = {}
+    proj.predicates = frozenset(terms) | {_local_term(p) for p in proj.readings}
+    proj._prepared = True
     return proj
+
+
+def _quoted(store: Store) -> Iterator[tuple[str, ...]]:
+    query = f"SELECT ?n ?q WHERE {{ ?n <{PG.quote}> ?q }}"
+    return _select(store, query, ("n", "q"))
 
 
 class ProjectionCache:
@@ -200,6 +494,11 @@ class ProjectionCache:
         self.store = store
         self._lock = threading.Lock()
         self._current: Projection | None = None
+
+    @property
+    def current(self) -> Projection | None:
+        """The projection built last, whatever store version it was built for (None before the first)."""
+        return self._current
 
     def get(self) -> Projection:
         current = self._current
