@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
+from api.result_cache import ResultCache
 from api.routers import entities, export, meta, paths, sparql, web
 from api.routers import store as graph_store
 from api.settings import Settings
@@ -44,6 +45,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             projections=ProjectionCache(db),
         )
         app.state.pactgraph = st
+        # No cache over a remote server: others may write to it without pactgraph knowing.
+        cache_mib = cfg.result_cache if db.remote is None else 0
+        app.state.result_cache = ResultCache(int(cache_mib * 1024 * 1024))
         try:
             if cfg.load_bundled:
                 await st.run(lambda: load_bundled_if_empty(db), timeout=600)

@@ -2,8 +2,8 @@
 driven by wrk on 127.0.0.1, against `pactgraph serve`, the raw `oxigraph serve` and
 rdflib-endpoint on the same data in the same run. The ratios are the figures.
 
-If pactgraph answers with an ETag (a result cache), the mix runs with its defaults and again
-with the cache turned off (`--cache-off-env`, default PACTGRAPH_RESULT_CACHE=0).
+If pactgraph answers with an ETag (its result cache, on by default), the mix runs with its
+defaults and again with the cache turned off (CACHE_OFF_ENV: PACTGRAPH_RESULT_CACHE=0).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ PREFIXES = (
 )
 ACCEPT = "application/sparql-results+json"
 CONCURRENCY = (1, 4)
+# The setting (api/settings.py) that turns pactgraph's result cache off: MiB of answers, 0 = off.
 CACHE_OFF_ENV = "PACTGRAPH_RESULT_CACHE=0"
 
 LUA = """
@@ -91,10 +92,12 @@ def _probe(server: Server, kind: str, query: str) -> tuple[int | None, int | Non
     return r.status_code, rows, r.headers.get("etag"), r.elapsed.total_seconds()
 
 
-def wrk(ctx: Context, server: Server, kind: str, name: str, query: str, connections: int) -> dict[str, Any]:
+def wrk(
+    ctx: Context, server: Server, kind: str, name: str, query: str, connections: int, path: str | None = None
+) -> dict[str, Any]:
     exe = ctx.tools["wrk"]
     assert exe
-    path = f"{endpoint(kind)}?query={quote(query)}"
+    path = path or f"{endpoint(kind)}?query={quote(query)}"
     script = ctx.work_dir / f"wrk-{kind}-{name}.lua"
     script.write_text(LUA.format(path=path.replace('"', '\\"'), accept=ACCEPT))
     seconds = ctx.scale.wrk_seconds
@@ -177,6 +180,12 @@ def run_size(ctx: Context, size: int) -> dict[str, Any]:
         else:
             rows += _mix(ctx, pg, "pactgraph", "pactgraph (no result cache)", qs, size)
             servers["pactgraph"]["memory_after"] = pg.memory().as_dict()
+        # The ceiling of pactgraph's HTTP stack on this machine: a route that does no work.
+        current = ctx.servers.get(("pactgraph", size))
+        if current is not None and current.ready_seconds is not None:
+            servers["pactgraph"]["healthz"] = wrk(
+                ctx, current, "pactgraph", "healthz", "", 4, path="/healthz"
+            )
 
     ox = oxigraph_server(ctx, size)
     if ox is None:
@@ -271,6 +280,16 @@ def report(ctx: Context, per_size: list[dict[str, Any]]) -> tuple[dict[str, Any]
             ],
         ),
     ]
+    ceiling = [
+        [s["size"], (s["servers"].get("pactgraph", {}).get("healthz") or {}).get("requests_per_s")]
+        for s in per_size
+        if s.get("servers")
+    ]
+    tables.append(
+        table(
+            "pactgraph GET /healthz (no work), c=4: its HTTP stack's ceiling", ["triples", "req/s"], ceiling
+        )
+    )
     return {"sizes": per_size}, tables
 
 

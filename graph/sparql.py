@@ -8,7 +8,7 @@ containing the word "service" is fine).
 from __future__ import annotations
 
 import contextlib
-import io
+import functools
 import re
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -34,6 +34,19 @@ _OPAQUE = re.compile(
     r"|#[^\r\n]*",
     re.S,
 )
+
+
+@functools.lru_cache(maxsize=512)
+def _code_of_short(text: str) -> str:
+    return _OPAQUE.sub(" ", text)
+
+
+def _code(text: str) -> str:
+    """The query with strings, IRIs and comments blanked out. Each check of a query needs it;
+    a short query asked again (the common case behind an HTTP endpoint) is blanked once."""
+    return _code_of_short(text) if len(text) <= 4096 else _OPAQUE.sub(" ", text)
+
+
 _FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
 
 SELECT_FORMATS = {
@@ -76,7 +89,9 @@ def _nesting(code: str) -> int:
 def refuse_unsafe(text: str, what: str = "query") -> None:
     """Refuse SERVICE and LOAD, which would make the engine read a URL or a file, and nesting so
     deep that the engine's recursive parser would overflow its stack (and kill the process)."""
-    code = _OPAQUE.sub(" ", text)
+    code = _code(text)
+    if len(text) <= 4096 and code in _SAFE:
+        return
     depth = _nesting(code)
     if depth > MAX_NESTING:
         raise PactgraphError(
@@ -90,6 +105,15 @@ def refuse_unsafe(text: str, what: str = "query") -> None:
             f"{keyword} is refused: a {what} may not read remote endpoints, URLs or files",
             detail={"keyword": keyword, "position": m.start()},
         )
+    if len(text) <= 4096:
+        if len(_SAFE) >= 512:
+            _SAFE.clear()
+        _SAFE.add(code)
+
+
+# Short texts already found safe (what the checks read of them), so a query asked again is
+# not scanned again. Bounded: cleared when full.
+_SAFE: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -155,12 +179,18 @@ def _answer_oxigraph(
     rfmt, media = SELECT_FORMATS[name]
     if isinstance(result, ox.QueryBoolean):
         return Answer("ask", result.serialize(format=rfmt) or b"", media)
-    # Solutions go through TSV first: it is lossless and writes one line per solution (newlines
-    # in literals are escaped), so the engine's own output can be counted and cut at the row
-    # limit without converting a single row in Python; the engine then writes the asked format.
+    bound = None if max_rows is None else _top_limit(query)
+    if max_rows is None or (bound is not None and bound <= max_rows):
+        # No row limit, or the query's own LIMIT is within it: the engine writes the asked
+        # format directly, in one pass.
+        return Answer("select", result.serialize(format=rfmt) or b"", media)
+    # Otherwise solutions go through TSV first: it is lossless and writes one line per solution
+    # (newlines in literals are escaped), so the engine's own output can be counted and cut at
+    # the row limit without converting a single row in Python; the engine then writes the asked
+    # format (a parse and a write, cheap next to the evaluation).
     tsv = _tsv_upto(result, max_rows)
     truncated = None
-    if max_rows is not None and tsv.count(b"\n") - 1 > max_rows:
+    if tsv.count(b"\n") - 1 > max_rows:
         tsv = tsv[: _line_end(tsv, max_rows + 1) + 1]
         truncated = max_rows
     if name == "tsv":
@@ -168,6 +198,35 @@ def _answer_oxigraph(
     else:
         body = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV).serialize(format=rfmt) or b""
     return Answer("select", _mark(body, name, truncated), media, truncated)
+
+
+# The query's own top-level LIMIT: the last solution modifiers, optionally followed by a VALUES
+# block (whose braces never nest), after strings, IRIs and comments are blanked. A subquery's
+# LIMIT sits inside braces, which the depth check below rules out.
+_LIMIT_AT_END = re.compile(
+    r"(?<![^\s})])LIMIT\s+(\d+)(?:\s+OFFSET\s+\d+)?\s*(?:VALUES\b[^{}]*\{[^{}]*\}\s*)?$", re.I
+)
+
+
+def _top_limit(query: str) -> int | None:
+    """The LIMIT that bounds the whole query's solutions, when it has one."""
+    code = _code(query)
+    m = _LIMIT_AT_END.search(code)
+    if m is None:
+        return None
+    head = code[: m.start()]
+    if head.count("{") != head.count("}"):
+        return None
+    return int(m.group(1))
+
+
+_VOLATILE = re.compile(r"(?<![\w:?$])(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
+
+
+def is_volatile(query: str) -> bool:
+    """Whether the query's answer may change without the data changing (NOW(), RAND(), UUID(),
+    STRUUID(), BNODE(...)): such answers are not worth keeping for the next asker."""
+    return _VOLATILE.search(_code(query)) is not None
 
 
 def _answer_remote(
@@ -189,25 +248,28 @@ class _Enough(Exception):
     """Raised from inside the engine's writer once it has written the lines we keep."""
 
 
-class _LineCap(io.RawIOBase):
+class _LineCap:
     """A sink for the engine's TSV writer that stops it after `cap` lines, so a result of
-    millions of rows is never produced (nor held in memory) past the row limit."""
+    millions of rows is never produced (nor held in memory) past the row limit. (A plain
+    object with `write`: the engine only calls that, and io.RawIOBase's machinery costs.)"""
+
+    __slots__ = ("cap", "lines", "parts")
 
     def __init__(self, cap: int | None) -> None:
-        self.data = bytearray()
+        self.parts: list[bytes] = []
         self.lines = 0
         self.cap = cap
 
-    def writable(self) -> bool:
-        return True
-
     def write(self, b: Any) -> int:
         chunk = bytes(b)
-        self.data += chunk
+        self.parts.append(chunk)
         self.lines += chunk.count(b"\n")
         if self.cap is not None and self.lines > self.cap:
             raise _Enough
         return len(chunk)
+
+    def flush(self) -> None:
+        return None
 
 
 def _tsv_upto(result: ox.QuerySolutions, max_rows: int | None) -> bytes:
@@ -215,7 +277,7 @@ def _tsv_upto(result: ox.QuerySolutions, max_rows: int | None) -> bytes:
     sink = _LineCap(None if max_rows is None else max_rows + 2)
     with contextlib.suppress(_Enough):
         result.serialize(cast("IO[bytes]", sink), format=ox.QueryResultsFormat.TSV)
-    return bytes(sink.data) or b"\n"
+    return b"".join(sink.parts) or b"\n"
 
 
 def _line_end(data: bytes, n: int) -> int:
@@ -307,7 +369,7 @@ _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 
 def query_form(text: str) -> ResultKind:
     """Whether a query answers with solutions, a boolean or a graph (for content negotiation)."""
-    m = _FORM.search(_OPAQUE.sub(" ", text))
+    m = _FORM.search(_code(text))
     if not m:
         return "select"
     return {"SELECT": "select", "ASK": "ask"}.get(m.group(1).upper(), "graph")  # type: ignore[return-value]

@@ -7,6 +7,10 @@ the fork (RocksDB files stay readable to it; the in-memory backend is copied on 
 After a write, idle workers of the old snapshot are retired and new ones forked. A query
 that passes its deadline, or whose client goes away, is stopped by killing its worker:
 its CPU work ends there. Workers only read; they exit without closing the store.
+
+A query's round trip is kept short (issue 6): the job goes down as one plain pickle, and the
+reply (a small pickled header, then the answer's bytes as they are) is read on the event loop
+as it arrives, without a thread hop per query and without ever blocking the loop.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import contextlib
 import ctypes
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import stat
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -59,18 +65,98 @@ def _serve(conn: Connection, store: Store) -> None:
     _close_inherited_sockets(keep=conn.fileno())
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fd = conn.fileno()
     while True:
         try:
-            query, fmt, defaults, named, max_rows = conn.recv()
+            query, fmt, defaults, named, max_rows = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
+        body = b""
+        meta: tuple[Any, ...]
         try:
             result = answer(store, query, fmt, defaults, named, max_rows)
-            conn.send(("ok", result.kind, result.body, result.media_type, result.truncated))
+            meta, body = ("ok", result.kind, result.media_type, result.truncated), result.body
         except PactgraphError as exc:
-            conn.send(("error", exc.kind.value, exc.message, exc.detail))
+            meta = ("error", exc.kind.value, exc.message, exc.detail)
         except Exception as exc:  # the engine's own errors become bad input, with its message
-            conn.send(("error", Kind.BAD_INPUT.value, f"{type(exc).__name__}: {exc}", None))
+            meta = ("error", Kind.BAD_INPUT.value, f"{type(exc).__name__}: {exc}", None)
+        try:
+            _reply(fd, meta, body)
+        except OSError:
+            return
+
+
+# A reply: the lengths of its two parts, a small pickled header, then the answer's bytes as
+# they are (never pickled, never copied into one buffer).
+_FRAME = struct.Struct("!IQ")
+
+
+def _reply(fd: int, meta: tuple[Any, ...], body: bytes) -> None:
+    head = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+    parts = [memoryview(_FRAME.pack(len(head), len(body))), memoryview(head), memoryview(body)]
+    while parts:
+        sent = os.writev(fd, parts)
+        while parts and sent >= len(parts[0]):
+            sent -= len(parts[0])
+            parts.pop(0)
+        if parts and sent:
+            parts[0] = parts[0][sent:]
+
+
+class _ReplyReader:
+    """Reads one reply from a worker's socket on the event loop, only as much as is there each
+    time the loop says it is readable, so a large answer never blocks the loop (and no thread
+    is needed to wait for it)."""
+
+    def __init__(self, fd: int, done: asyncio.Future[tuple[Any, bytes]]) -> None:
+        self.fd = fd
+        self.done = done
+        self.buf = bytearray()
+        self.head_len: int | None = None
+        self.body_len = 0
+
+    def readable(self) -> None:
+        if self.done.done():
+            return
+        try:
+            chunk = os.read(self.fd, max(1 << 16, self._missing()))
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the worker died (a crash in the engine, or killed) before its answer
+            self.done.set_exception(PactgraphError(Kind.UNAVAILABLE, "the query worker died; try again"))
+            return
+        self.buf += chunk
+        if self.head_len is None and len(self.buf) >= _FRAME.size:
+            self.head_len, self.body_len = _FRAME.unpack_from(self.buf)
+        if self.head_len is not None and self._missing() == 0:
+            start = _FRAME.size + self.head_len
+            meta = pickle.loads(self.buf[_FRAME.size : start])
+            self.done.set_result((meta, bytes(self.buf[start:])))
+
+    def _missing(self) -> int:
+        if self.head_len is None:
+            return _FRAME.size - len(self.buf)
+        return _FRAME.size + self.head_len + self.body_len - len(self.buf)
+
+
+async def _settled(loop: asyncio.AbstractEventLoop, done: asyncio.Future[Any], timeout: float) -> None:
+    """Wait until `done` is settled or `timeout` passes, whichever first (asyncio.wait for
+    one future, without its sets and bookkeeping: this is on every query's path)."""
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(timeout, wake)
+    done.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        done.remove_done_callback(wake)
 
 
 @dataclass
@@ -141,15 +227,17 @@ class QueryWorkers:
             deadline = loop.time() + timeout
             worker = await self._take()
             try:
-                worker.conn.send((query, fmt, defaults, named, max_rows))
-                message = await self._receive(worker, deadline, timeout, disconnected)
+                # Plain pickle: the job is strings and lists (multiprocessing's pickler costs more).
+                job = pickle.dumps((query, fmt, defaults, named, max_rows), protocol=pickle.HIGHEST_PROTOCOL)
+                worker.conn.send_bytes(job)
+                meta, body = await self._receive(worker, deadline, timeout, disconnected)
             except BaseException:
                 await loop.run_in_executor(None, self._kill, worker)
                 raise
             self._idle.append(worker)
-        if message[0] == "ok":
-            return Answer(message[1], message[2], message[3], message[4])
-        raise PactgraphError(Kind(message[1]), message[2], message[3])
+        if meta[0] == "ok":
+            return Answer(meta[1], body, meta[2], meta[3])
+        raise PactgraphError(Kind(meta[1]), meta[2], meta[3])
 
     async def _receive(
         self,
@@ -157,13 +245,13 @@ class QueryWorkers:
         deadline: float,
         timeout: float,
         disconnected: Callable[[], Awaitable[bool]] | None,
-    ) -> Any:
+    ) -> tuple[Any, bytes]:
         loop = asyncio.get_running_loop()
-        ready = asyncio.Event()
+        done: asyncio.Future[tuple[Any, bytes]] = loop.create_future()
         fd = worker.conn.fileno()
-        loop.add_reader(fd, ready.set)
+        loop.add_reader(fd, _ReplyReader(fd, done).readable)
         try:
-            while not ready.is_set():
+            while not done.done():
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise PactgraphError(
@@ -171,18 +259,13 @@ class QueryWorkers:
                         f"the query ran past the time limit of {timeout:g} s and was stopped; narrow it "
                         "with LIMIT or more specific patterns (the limit is PACTGRAPH_QUERY_TIMEOUT)",
                     )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ready.wait(), min(remaining, 0.2))
-                if not ready.is_set() and disconnected is not None and await disconnected():
+                # Wakes at the answer, or every 0.2 s to check the deadline and the client.
+                await _settled(loop, done, min(remaining, 0.2))
+                if not done.done() and disconnected is not None and await disconnected():
                     raise ClientGone()
         finally:
             loop.remove_reader(fd)
-        if not worker.process.is_alive() and not worker.conn.poll():
-            raise PactgraphError(Kind.UNAVAILABLE, "the query worker died; try again")
-        try:
-            return await loop.run_in_executor(None, worker.conn.recv)
-        except (EOFError, OSError):  # the worker died mid-answer (a crash in the engine)
-            raise PactgraphError(Kind.UNAVAILABLE, "the query worker died; try again") from None
+        return done.result()
 
     def close(self) -> None:
         for worker in self._idle:

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.negotiation import choose
+from api.result_cache import CachedAnswer, ResultCache, etag_matches
 from api.state import read_body, require_token, state
 from graph import Kind, PactgraphError, refuse_unsafe
-from graph.sparql import query_form
+from graph.sparql import is_volatile, query_form
 from graph.workers import ClientGone
 
 router = APIRouter(tags=["sparql"])
@@ -96,9 +97,26 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
     if not text:
         body = SERVICE_DESCRIPTION.format(endpoint=str(request.url.replace(query="")))
         return Response(body, media_type="text/turtle")
-    refuse_unsafe(text)
-    name = choose(query_form(text), request.headers.get("accept"), fmt)
     st = state(request)
+    accept = request.headers.get("accept")
+    cache: ResultCache = request.app.state.result_cache
+    key = None
+    version = st.store.version
+    if cache.enabled:
+        key = cache.key(version, text, accept, fmt, defaults, named, st.settings.max_rows)
+        hit = cache.get(version, key)
+        if hit is not None:  # the same text passed the safety checks when it was cached
+            if etag_matches(request.headers.get("if-none-match"), hit.etag):
+                return Response(status_code=304, headers=_validators(hit.etag))
+            headers = _validators(hit.etag) | dict(hit.headers) | _CACHE_HIT
+            return Response(hit.body, media_type=hit.media_type, headers=headers)
+    refuse_unsafe(text)
+    name = choose(query_form(text), accept, fmt)
+    if key is not None and is_volatile(text):
+        key = None
+    if key is not None and etag_matches(request.headers.get("if-none-match"), key):
+        # The client holds this answer (its ETag names the store version): it is still current.
+        return Response(status_code=304, headers=_validators(key))
     try:
         result = await st.workers.answer(
             text,
@@ -111,10 +129,24 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
         )
     except ClientGone:
         return Response(status_code=499)
-    headers = {"Vary": "Accept"}
+    extra: dict[str, str] = {}
     if result.truncated is not None:
-        headers["X-Pactgraph-Truncated"] = f"max_rows={result.truncated}"
+        extra["X-Pactgraph-Truncated"] = f"max_rows={result.truncated}"
+    headers = {"Vary": "Accept"} | extra
+    # Kept only when no write finished meanwhile: then the answer is of the version in its key.
+    if key is not None and st.store.version == version:
+        cache.put(version, key, CachedAnswer(result.body, result.media_type, key, tuple(extra.items())))
+        headers = _validators(key) | extra | _CACHE_MISS
     return Response(result.body, media_type=result.media_type, headers=headers)
+
+
+_CACHE_HIT = {"X-Pactgraph-Cache": "hit"}
+_CACHE_MISS = {"X-Pactgraph-Cache": "miss"}
+
+
+def _validators(etag: str) -> dict[str, str]:
+    """Headers of a cacheable answer: clients may keep it, and revalidate before each use."""
+    return {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
 
 
 @router.post(
