@@ -52,8 +52,8 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale("small", (100_000,), 2.0, 20.0, 10.0, 120.0, 60.0, 8, 8.0, 35.0, 30.0),
-    "full": Scale("full", (100_000, 1_000_000), 3.0, 90.0, 30.0, 300.0, 60.0, 25, 15.0, 35.0, 60.0),
+    "small": Scale("small", (100_000,), 2.0, 30.0, 30.0, 120.0, 60.0, 8, 8.0, 35.0, 30.0),
+    "full": Scale("full", (100_000, 1_000_000), 3.0, 120.0, 120.0, 300.0, 60.0, 25, 15.0, 35.0, 60.0),
 }
 
 
@@ -250,6 +250,10 @@ def run_child(cmd: Sequence[str], cap: float | None, env: dict[str, str] | None 
 
     def kill() -> None:
         killed.set()
+        # SIGINT first, so that a py-spy wrapper writes what it recorded; then SIGKILL.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(3)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
 

@@ -152,6 +152,7 @@ def run(ctx: Context, parts: list[str], strict: bool) -> int:
         reports[name] = results
         write_result(ctx, name, results, texts)
     summary = summarize(ctx, reports, time.perf_counter() - started, failures, missing)
+    summary["load_average_at_start"] = info["load_average"]
     text = table(
         "Figures against the targets of issue 6",
         ["figure", "triples", "value", "target", "met", "note"],
@@ -196,6 +197,8 @@ def summarize(
 
     for s in reports.get("sparql", {}).get("sizes", []):
         size = s["size"]
+        ceiling = (s.get("servers", {}).get("pactgraph", {}).get("healthz") or {}).get("requests_per_s")
+        add("GET /healthz req/s, c=4 (pactgraph's HTTP ceiling, for reference)", size, ceiling, "—", None)
         figs = s.get("figures", [])
         servers = sorted({f["pactgraph"] for f in figs})
         cache_off = next((n for n in servers if "cache off" in n or "no result cache" in n), None)
