@@ -105,7 +105,7 @@ def test_the_small_suite_runs_and_writes_well_formed_json(tmp_path: Path) -> Non
         assert doc["machine"]["nproc"] >= 1 and doc["machine"]["date"]
         assert _numbers_are_finite(doc)
         for entry in doc["results"]["sizes"]:
-            assert "error" not in entry or part == "sparql", f"{part}: {entry.get('error')}"
+            assert not entry.get("error") or part == "sparql", f"{part}: {entry['error']}"
         docs[part] = doc["results"]["sizes"]
 
     for row in docs["ingest"][0]["rows"]:
