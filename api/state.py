@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -13,12 +15,14 @@ from typing import TypeVar
 from fastapi import Request
 
 from api.settings import Settings
-from graph import Kind, PactgraphError, Store
+from graph import Kind, PactgraphError, Store, snapshot
 from graph.names import NameIndex
 from graph.projection import Projection, ProjectionCache
 from graph.workers import QueryWorkers
 
 T = TypeVar("T")
+
+log = logging.getLogger("pactgraph.serve")
 
 
 def _settle(replaced: bool) -> None:
@@ -43,6 +47,41 @@ class AppState:
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
     _names: NameIndex | None = None
     _names_version: int = -1
+    _saving: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Make the projection and the name index of the store as it is: from the snapshot saved
+        at the store's current generation when there is one, else built, and then saved in the
+        background (after readiness; the build's own objects, nothing is read from the store)."""
+        loaded = snapshot.load(self.store)
+        if loaded is not None:
+            self.projections.adopt(loaded.projection)
+            self._names = loaded.names
+            self._names_version = loaded.names.version
+            _settle(replaced=False)
+            return
+        generation = self.store.generation()  # before the build: a write meanwhile changes it
+        proj, names = self.projection(), self.names()
+        if generation is not None:
+            self._saving = threading.Thread(
+                target=self._save, args=(generation, proj, names), name="pactgraph-snapshot", daemon=True
+            )
+
+    def start_saving(self) -> None:
+        """Begin writing the snapshot `start` left to save (once the server is ready)."""
+        if self._saving is not None and not self._saving.is_alive() and self._saving.ident is None:
+            self._saving.start()
+
+    def wait_saved(self, timeout: float) -> None:
+        """Let a snapshot being written finish (on shutdown), for at most `timeout` seconds."""
+        if self._saving is not None and self._saving.ident is not None:
+            self._saving.join(timeout)
+
+    def _save(self, generation: str, proj: Projection, names: NameIndex) -> None:
+        try:
+            snapshot.save(self.store, generation, proj, names)
+        except Exception:  # never the server's concern: the next start builds
+            log.exception("saving the snapshot failed")
 
     def projection(self) -> Projection:
         """The entity graph of the store's current version (rebuilt once after a write)."""

@@ -368,6 +368,22 @@ class NameIndex:
             declared |= bundled_declared
         return cls(facts, subclass_of, declared, version)
 
+    # ------------------------------------------------------------------ snapshots
+
+    def to_state(self) -> dict[str, Any]:
+        """What a snapshot (graph/snapshot.py) keeps: the built index, without caches made on use."""
+        state = dict(self.__dict__)  # one C-level copy: a request may fill a cache meanwhile
+        state.pop("_by_local_ci", None)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], version: int) -> NameIndex:
+        """The index `to_state` saved, as the index of store version `version`."""
+        index = cls.__new__(cls)
+        index.__dict__.update(state)
+        index.version = version
+        return index
+
     # ------------------------------------------------------------------ classes
 
     def closure(self, cls_iri: str) -> frozenset[str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import networkx as nx
@@ -54,11 +55,17 @@ class Edge:
     quote: str | None
     dated: bool = False  # the start is the date of an event or signing, not of a period
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled (in snapshots) as its fields, remade by `_new_edge`: the __setstate__ dataclasses
+        # give a frozen class sets each field from Python, seconds at a million triples.
+        return (_new_edge, _EDGE_FIELDS(self))
+
 
 # A frozen dataclass's __init__ sets each field through object.__setattr__ (~2 µs an edge); the
 # build makes hundreds of thousands, so it fills the slots directly, as the generated __init__ would.
 _EDGE_NEW = object.__new__
 (_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8, _S9) = (getattr(Edge, name).__set__ for name in Edge.__slots__)
+_EDGE_FIELDS = operator.attrgetter(*Edge.__slots__)
 
 
 def _new_edge(
@@ -487,6 +494,38 @@ def _quoted(store: Store) -> Iterator[tuple[str, ...]]:
     return _select(store, query, ("n", "q"))
 
 
+# ---------------------------------------------------------------------------------- snapshots
+#
+# graph/snapshot.py pickles what `projection_state` returns: networkx's own dicts (an edge's data
+# dict is one object shared by both ends, and pickle keeps it one, and the neighbours' order) and
+# every other field as it is, so a field added to Projection needs no change here.
+
+_NOT_SAVED = {"version", "graph", "_prepare_lock"}
+
+
+def projection_state(proj: Projection) -> dict[str, Any]:
+    """What a snapshot keeps of a built (prepared) projection: plain dicts, sets and tuples."""
+    proj.prepare()
+    g = proj.graph
+    state = {f.name: getattr(proj, f.name) for f in fields(proj) if f.name not in _NOT_SAVED}
+    state["graph"] = (g.graph, g._node, g._adj)
+    return state
+
+
+def projection_from_state(state: dict[str, Any], version: int) -> Projection:
+    """The projection `projection_state` saved, as the projection of store version `version`."""
+    attrs, node, adj = state["graph"]
+    g = nx.Graph()
+    g.graph.update(attrs)
+    g._node = node
+    g._adj = adj
+    proj = Projection(version=version, graph=g)
+    for name, value in state.items():
+        if name != "graph":
+            setattr(proj, name, value)
+    return proj
+
+
 class ProjectionCache:
     """Keeps the projection of the store's current version; rebuilt once after each write."""
 
@@ -499,6 +538,11 @@ class ProjectionCache:
     def current(self) -> Projection | None:
         """The projection built last, whatever store version it was built for (None before the first)."""
         return self._current
+
+    def adopt(self, proj: Projection) -> None:
+        """Keep a projection made elsewhere (loaded from a snapshot) for its store version."""
+        with self._lock:
+            self._current = proj
 
     def get(self) -> Projection:
         current = self._current

@@ -4,12 +4,19 @@ Store URLs: ``memory:`` (rdflib in memory), ``oxigraph:PATH`` (Oxigraph on disk,
 default). SPARQL runs on the backend's native engine: on Oxigraph the query string goes
 to Oxigraph itself (oxrdflib passes strings and bindings through as substitutions), and
 hot paths may ask for the pyoxigraph handle directly (`Store.oxigraph`).
+
+An ``oxigraph:PATH`` store has a durable *generation*: a random token in
+``PATH.pactgraph/generation`` (a sibling of RocksDB's own directory), removed before every write
+through this class and written anew once the write is over. A snapshot of what was built from
+the store (graph/snapshot.py) is trusted only while the generation it was made at is still
+there, so a write from any process, or one a crash cut short, makes it stale.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 import re
 import threading
@@ -40,6 +47,10 @@ _STAGING = "urn:pactgraph:staging:"
 _PENDING = ox.NamedNode(_STAGING + "pending")  # journal: (journal, pending, graph being bulk-written)
 BULK_MIN = 20_000
 """Quads from which a batch into empty graphs is bulk-loaded under a journal rather than moved."""
+META_SUFFIX = ".pactgraph"
+"""An `oxigraph:PATH` store keeps its generation and snapshot in the sibling directory PATH + this."""
+
+log = logging.getLogger("pactgraph.store")
 
 
 def default_store_url() -> str:
@@ -79,9 +90,11 @@ class Store:
         self.kind = parsed.kind
         self._write_lock = threading.RLock()
         self._version = 0
+        self._writes_open = 0  # nested `writing()` blocks; only the outermost one changes the generation
         self._ox: ox.Store | None = None
         self._remote: Endpoint | None = None
         self.path: Path | None = None
+        self.meta_dir: Path | None = None
         if parsed.kind == "sparql":
             query_url, _, update_url = parsed.location.partition(",")
             self._remote = Endpoint(query_url, update_url or None)
@@ -105,6 +118,7 @@ class Store:
                     ) from exc
                 raise PactgraphError(Kind.UNAVAILABLE, f"cannot open the store at {path}: {exc}") from exc
             self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=True)
+            self.meta_dir = _meta_dir(path)
             self._drop_staging()
         else:
             self.dataset = Dataset(default_union=True)
@@ -125,6 +139,69 @@ class Store:
     def version(self) -> int:
         """Grows by one on every write made through this object; caches key on it."""
         return self._version
+
+    # ------------------------------------------------------------------ generation
+
+    def generation(self) -> str | None:
+        """The durable generation of the store's current content (`oxigraph:` only; None elsewhere,
+        and while a write is in progress). A store the last write left without one (a crash, a
+        fresh store, a store filled by other tools) gets a new one now: no snapshot has it."""
+        if self.meta_dir is None:
+            return None
+        with self._write_lock:
+            if self._writes_open:
+                return None
+            found = self.read_generation()
+            if found is None:
+                self._new_generation()
+                found = self.read_generation()
+            return found
+
+    def read_generation(self) -> str | None:
+        """The generation on disk now, without making one (None when there is none)."""
+        if self.meta_dir is None or self.path is None:
+            return None
+        try:
+            token = (self.meta_dir / "generation").read_text().strip()
+            # RocksDB's IDENTITY is new for each database made: a store deleted and made again at
+            # the same path does not inherit the generation left next to it.
+            identity = (self.path / "IDENTITY").read_text().strip()
+        except OSError:
+            return None
+        return f"{identity}:{token}" if token and identity else None
+
+    def _invalidate_generation(self) -> None:
+        """Remove the generation, durably, before the store is touched; a write that cannot do so
+        is refused, since a snapshot of the old content would be trusted after it."""
+        if self.meta_dir is None:
+            return
+        try:
+            (self.meta_dir / "generation").unlink(missing_ok=True)
+            _fsync_dir(self.meta_dir)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise PactgraphError(
+                Kind.UNAVAILABLE, f"cannot mark the store as changing ({self.meta_dir}): {exc}"
+            ) from exc
+
+    def _new_generation(self) -> None:
+        """Write a new random generation (temp file, fsync, rename); a failure only means no snapshot."""
+        if self.meta_dir is None:
+            return
+        try:
+            self.meta_dir.mkdir(exist_ok=True)
+            tmp = self.meta_dir / f"generation.{os.getpid()}.tmp"
+            with tmp.open("w") as f:
+                f.write(uuid.uuid4().hex + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.meta_dir / "generation")
+            _fsync_dir(self.meta_dir)
+        except OSError as exc:
+            log.warning("cannot write the store generation in %s (no snapshot used): %s", self.meta_dir, exc)
+
+    # ------------------------------------------------------------------ reading
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
         """Run a SPARQL query on the native engine over the union of graphs.
@@ -203,13 +280,26 @@ class Store:
     @contextmanager
     def writing(self, bump: bool = True) -> Iterator[None]:
         """Serialize writers in this process and bump the version after each write
-        (`bump=False` only waits for writes in progress to finish)."""
+        (`bump=False` only waits for writes in progress to finish).
+
+        On `oxigraph:` the outermost write removes the durable generation before it starts and
+        writes a new one when it is over, committed or not (an aborted write leaves the store
+        as it was, but a new generation is never wrong); a crash in between leaves none."""
         with self._write_lock:
+            if not bump:
+                yield
+                return
+            outer = self._writes_open == 0
+            if outer:
+                self._invalidate_generation()
+            self._writes_open += 1
             try:
                 yield
             finally:
-                if bump:
-                    self._version += 1
+                self._writes_open -= 1
+                self._version += 1
+                if outer:
+                    self._new_generation()
 
     def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
         """Replace each named graph's content with the given triples, all graphs at once or none.
@@ -398,6 +488,7 @@ class Store:
         native = self._ox
         for g in list(native.named_graphs()):
             if isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
+                self._invalidate_generation()  # a write left unfinished: its crash left none already
                 # A journal names graphs a bulk write left unfinished: they were empty before it.
                 for q in list(native.quads_for_pattern(None, _PENDING, None, g)):
                     if isinstance(q.object, ox.NamedNode):
@@ -423,6 +514,20 @@ class Store:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _meta_dir(path: Path) -> Path | None:
+    """PATH.pactgraph beside the store directory (RocksDB owns the directory itself)."""
+    full = path.resolve()
+    return full.with_name(full.name + META_SUFFIX) if full.name else None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
