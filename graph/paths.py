@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -84,6 +86,103 @@ def restricted(proj: Projection, q: PathQuery) -> nx.Graph:
 # The lightest an edge can weigh (both ends of degree one): the unit of the search's lower bounds.
 _W_MIN = 1.0 + 0.05 * math.log1p(1)
 
+# What the bounding search out from a target found: its layers by hop distance, the lower bounds,
+# and for each r the nodes at most r hops away.
+Toward = tuple[list[set[str]], dict[str, float], list[set[str]]]
+# Per node, the facts around it: nodes across, status ranks, first days, last days, predicates,
+# and whether some node pair has several facts (see `_Index.row`).
+Row = tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[str, ...], bool]
+_ROW_DEGREE = 24  # nodes with fewer neighbours are filtered from their edges' dicts, without a Row
+_TOWARD_CACHE = 64  # bounding searches kept per projection, least recently used dropped first
+
+
+class _Degrees(dict[str, int]):
+    """Node -> degree as networkx counts it (a self-loop twice), computed on first use."""
+
+    def __init__(self, adj: dict[str, dict[str, dict[str, Any]]]) -> None:
+        super().__init__()
+        self.adj = adj
+
+    def __missing__(self, n: str) -> int:
+        around = self.adj[n]
+        d = self[n] = len(around) + (n in around)
+        return d
+
+
+class _Weights(dict[int, float]):
+    """Smaller degree of an edge's ends -> its weight (`Projection.weight`), computed on first use."""
+
+    def __missing__(self, d: int) -> float:
+        w = self[d] = 1.0 + 0.05 * math.log1p(d)
+        return w
+
+
+class _Index:
+    """What path queries read of one projection, kept with it (a projection is replaced, never
+    changed, after it is first queried): node degrees, edge weights by degree, the value of a
+    hub's item, and a small LRU of bounding searches out from targets by their filters."""
+
+    def __init__(self, proj: Projection) -> None:
+        self.degrees = _Degrees(proj.graph._adj)
+        self.weights = _Weights()
+        self.items: dict[str, str | None] = {}
+        self.rows: dict[str, Row] = {}
+        self.uniform: dict[str, tuple[int, int, int] | None] = {}
+        self.adj = proj.graph._adj
+        self.toward: OrderedDict[tuple[Any, ...], Toward] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def find_uniform(self, u: str) -> tuple[int, int, int] | None:
+        """The (status rank, first day, last day) every fact around `u` has, if they all have the
+        same (the facts of a hub take them from it); None if they differ or there are none."""
+        same: tuple[int, int, int] | None = None
+        for data in self.adj[u].values():
+            for rank, first, last, _term in data["meta"]:
+                if same is None:
+                    same = (rank, first, last)
+                elif same != (rank, first, last):
+                    self.uniform[u] = None
+                    return None
+        self.uniform[u] = same
+        return same
+
+    def row(self, u: str) -> Row:
+        """The facts around `u`, one entry each in adjacency order, as parallel tuples of the
+        node across, status rank, first and last day, predicate, and whether a node pair there
+        has several facts: what filtering a node's neighbours reads, without a dict per edge."""
+        found = self.rows.get(u)
+        if found is not None:
+            return found
+        vs: list[str] = []
+        metas: list[Meta] = []
+        multi = False
+        for v, data in self.adj[u].items():
+            meta = data["meta"]
+            if len(meta) == 1:
+                vs.append(v)
+                metas.append(meta[0])
+            else:
+                multi = True
+                vs.extend([v] * len(meta))
+                metas.extend(meta)
+        ranks, firsts, lasts, terms = zip(*metas, strict=True) if metas else ((), (), (), ())
+        found = self.rows[u] = (tuple(vs), ranks, firsts, lasts, terms, multi)
+        return found
+
+
+_INDEX_LOCK = threading.Lock()
+
+
+def _index(proj: Projection) -> _Index:
+    """The projection's `_Index`, made on its first path query (it lives and dies with it)."""
+    index: _Index | None = proj.__dict__.get("_paths_index")
+    if index is None:
+        with _INDEX_LOCK:
+            index = proj.__dict__.get("_paths_index")
+            if index is None:
+                index = proj.__dict__["_paths_index"] = _Index(proj)
+    return index
+
 
 class _Search:
     """The projection seen through one query's filters, read from networkx's adjacency dicts and
@@ -93,6 +192,7 @@ class _Search:
         proj.prepare()
         self.proj = proj
         self.q = q
+        self.index = _index(proj)
         self.adj: dict[str, dict[str, dict[str, Any]]] = proj.graph._adj
         self.ends = {*q.sources, q.target}
         self.excluded_classes = {c for c in q.exclude if c[:1].isupper()}
@@ -103,7 +203,10 @@ class _Search:
         self.day = q.as_of.toordinal() if q.as_of is not None else None
         self.every_edge = not self.via and not self.exclude and self.min_rank == 0 and self.day is None
         self.every_node = not self.excluded_classes and not self.via_classes
-        self._weights: dict[tuple[str, str], float] = {}
+        self.every_fact = self.min_rank == 0 and not self.via and not self.exclude  # but the day
+        self._passing: dict[str, list[str]] = {}
+        self._passing_sets: dict[str, set[str]] = {}
+        self._neighbours: dict[str, list[str]] = {}
 
     def fact_ok(self, meta: Meta) -> bool:
         rank, first, last, term = meta
@@ -118,11 +221,12 @@ class _Search:
 
     def data_ok(self, data: dict[str, Any]) -> bool:
         """Whether any fact of one node pair passes (its edge data dict)."""
-        if self.every_edge:
-            return True
-        # fact_ok, inlined: this runs for every edge a query looks at.
+        return self.every_edge or self.metas_ok(data["meta"])
+
+    def metas_ok(self, metas: tuple[Meta, ...]) -> bool:
+        """Whether any of these facts passes (`fact_ok`, inlined)."""
         min_rank, day, via, exclude = self.min_rank, self.day, self.via, self.exclude
-        for rank, first, last, term in data["meta"]:
+        for rank, first, last, term in metas:
             if rank < min_rank or (day is not None and not first <= day <= last):
                 continue
             if (via and term not in via) or term in exclude:
@@ -147,46 +251,133 @@ class _Search:
             return list(data["facts"])
         return [e for e, m in zip(data["facts"], data["meta"], strict=True) if self.fact_ok(m)]
 
-    def neighbours(self, u: str) -> list[str]:
-        """The nodes next to `u` through at least one passing fact, in adjacency order."""
+    def passing(self, u: str) -> list[str]:
+        """The nodes next to `u` through at least one passing fact (whatever their class), in
+        adjacency order, from the facts' filter values kept per node with the projection
+        (memoised for the query: do not change the list)."""
+        found = self._passing.get(u)
+        if found is not None:
+            return found
         around = self.adj[u]
         if self.every_edge:
-            return list(around) if self.every_node else [v for v in around if self.node_ok(v)]
-        data_ok = self.data_ok
+            found = list(around)
+        elif len(around) < _ROW_DEGREE:
+            # A few neighbours (a hub): read their facts directly, or when every fact around the
+            # node has the same status and dates (a hub's own), check those once.
+            min_rank, day, via, exclude = self.min_rank, self.day, self.via, self.exclude
+            index = self.index
+            same = index.uniform[u] if u in index.uniform else index.find_uniform(u)
+            if same is not None:
+                rank, first, last = same
+                if rank < min_rank or (day is not None and not first <= day <= last):
+                    found = []
+                    self._passing[u] = found
+                    return found
+                if not via and not exclude:
+                    found = list(around)
+                    self._passing[u] = found
+                    return found
+            found = []
+            for v, data in around.items():
+                for rank, first, last, term in data["meta"]:
+                    if rank < min_rank or (day is not None and not first <= day <= last):
+                        continue
+                    if (via and term not in via) or term in exclude:
+                        continue
+                    found.append(v)
+                    break
+        else:
+            vs, ranks, firsts, lasts, terms, multi = self.index.row(u)
+            day = self.day
+            if self.every_fact:
+                assert day is not None
+                found = [v for v, f, t in zip(vs, firsts, lasts, strict=True) if f <= day <= t]
+            else:
+                min_rank, via, exclude = self.min_rank, self.via, self.exclude
+                found = [
+                    v
+                    for v, r, f, t, term in zip(vs, ranks, firsts, lasts, terms, strict=True)
+                    if r >= min_rank
+                    and (day is None or f <= day <= t)
+                    and (not via or term in via)
+                    and term not in exclude
+                ]
+            if multi:  # a node pair with several facts is listed once, where it first passes
+                found = list(dict.fromkeys(found))
+        self._passing[u] = found
+        return found
+
+    def passing_set(self, u: str) -> set[str]:
+        found = self._passing_sets.get(u)
+        if found is None:
+            found = self._passing_sets[u] = set(self.passing(u))
+        return found
+
+    def neighbours(self, u: str) -> list[str]:
+        """The nodes next to `u` through at least one passing fact, in adjacency order (memoised
+        for the query: do not change the list)."""
         if self.every_node:
-            return [v for v, data in around.items() if data_ok(data)]
-        node_ok = self.node_ok
-        return [v for v, data in around.items() if data_ok(data) and node_ok(v)]
+            return self.passing(u)
+        found = self._neighbours.get(u)
+        if found is None:
+            node_ok = self.node_ok
+            found = self._neighbours[u] = [v for v in self.passing(u) if node_ok(v)]
+        return found
 
     def degree(self, n: str) -> int:
-        around = self.adj[n]
-        return len(around) + (n in around)  # a self-loop counts twice, as in networkx
+        return self.index.degrees[n]  # a self-loop counts twice, as in networkx
 
     def weight(self, u: str, v: str) -> float:
-        """`Projection.weight`, memoised for the query."""
-        key = (u, v) if u < v else (v, u)
-        w = self._weights.get(key)
-        if w is None:
-            w = self._weights[key] = 1.0 + 0.05 * math.log1p(min(self.degree(u), self.degree(v)))
-        return w
+        """`Projection.weight`, from the degrees and weights kept with the projection."""
+        degrees = self.index.degrees
+        return self.index.weights[min(degrees[u], degrees[v])]
 
     # ------------------------------------------------------------------ shortest simple paths
 
-    def toward(self, target: str, depth: int) -> tuple[list[set[str]], dict[str, float]]:
+    def toward(self, target: str, depth: int) -> Toward:
         """Nodes within `depth` hops of the target, by hop distance, and for each a lower bound of
         the weight of any path from it to the target: the lightest path with the fewest hops,
-        or one hop more of the lightest possible edges, whichever is less."""
+        or one hop more of the lightest possible edges, whichever is less. Kept with the
+        projection for the same target and filters (a few dozen, least recently used dropped)."""
+        key = (
+            target,
+            depth,
+            self.min_rank,
+            self.day,
+            frozenset(self.via),
+            frozenset(self.exclude),
+            frozenset(self.excluded_classes),
+            frozenset(self.via_classes),
+            None if self.every_node else frozenset(self.ends),  # the ends pass any class filter
+        )
+        cache, lock = self.index.toward, self.index.lock
+        with lock:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+                return found
+        found = self._toward(target, depth)
+        with lock:
+            cache[key] = found
+            cache.move_to_end(key)
+            while len(cache) > _TOWARD_CACHE:
+                cache.popitem(last=False)
+        return found
+
+    def _toward(self, target: str, depth: int) -> Toward:
         layers: list[set[str]] = [{target}]
         bound: dict[str, float] = {target: 0.0}
         reached: dict[str, float] = {target: 0.0}
+        degrees, weights = self.index.degrees, self.index.weights
         for d in range(1, depth + 1):
             layer: dict[str, float] = {}
             for u in layers[-1]:
                 base = reached[u]
+                du = degrees[u]
                 for v in self.neighbours(u):
                     if v in reached:
                         continue
-                    w = base + self.weight(u, v)
+                    w = base + weights[min(du, degrees[v])]
                     if w < layer.get(v, math.inf):
                         layer[v] = w
             for v, w in layer.items():
@@ -195,30 +386,32 @@ class _Search:
             layers.append(set(layer))
             if not layer:
                 break
-        return layers, bound
+        within: list[set[str]] = []  # within[r]: nodes at most r hops from the target (r <= depth)
+        acc: set[str] = set()
+        for layer_ in layers:
+            acc = acc | layer_
+            within.append(acc)
+        return layers, bound, within
 
-    def shortest(
-        self, source: str, target: str, max_hops: int, k: int, toward: tuple[list[set[str]], dict[str, float]]
-    ) -> list[list[str]]:
+    def shortest(self, source: str, target: str, max_hops: int, k: int, toward: Toward) -> list[list[str]]:
         """The `k` lightest simple paths of at most `max_hops` edges, lightest first (ties by their
         nodes), as Yen's algorithm orders them: a best-first search over partial paths whose
         priority adds a lower bound of what remains (so a complete path pops in weight order),
         never extending a path to a node too far from the target for the hops left."""
         if source == target or not self.node_ok(source):
             return []
-        layers, bound = toward
+        layers, bound, within = toward
         depth = len(layers) - 1
         beyond = (depth + 1) * _W_MIN  # the bound for every node outside the layers
-        within: list[set[str]] = []  # within[r]: nodes at most r hops from the target (r <= depth)
-        acc: set[str] = set()
-        for layer in layers:
-            acc = acc | layer
-            within.append(acc)
         found: list[list[str]] = []
         heap: list[tuple[float, float, tuple[str, ...]]] = [(bound.get(source, beyond), 0.0, (source,))]
-        adj, node_ok, data_ok, weight = self.adj, self.node_ok, self.data_ok, self.weight
+        adj, node_ok = self.adj, self.node_ok
+        every_edge, every_node, passing_set = self.every_edge, self.every_node, self.passing_set
+        metas_ok = self.metas_ok
+        degrees, weights = self.index.degrees, self.index.weights
+        get_bound, push, pop = bound.get, heapq.heappush, heapq.heappop
         while heap and len(found) < k:
-            _f, g, path = heapq.heappop(heap)
+            _f, g, path = pop(heap)
             u = path[-1]
             if u == target:
                 found.append(list(path))
@@ -226,22 +419,31 @@ class _Search:
             left = max_hops - len(path)  # hops left after the next one
             if left < 0:
                 continue
+            # The nodes next to u through a passing fact, in any order (the heap orders the paths),
+            # and none that cannot reach the target in the hops left: its paths would only be
+            # popped to go nowhere, so leaving them out changes no answer.
             around = adj[u]
-            if left < depth:
-                # The next node must be within `left` hops of the target: walk the smaller side.
-                near = within[left]
-                candidates = (
-                    [v for v in near if v in around]
-                    if len(near) < len(around)
-                    else [v for v in around if v in near]
-                )
+            if left <= depth and len(within[left]) < len(around) and u not in self._passing_sets:
+                # The next node must be within `left` hops of the target: few enough to check each.
+                candidates = [v for v in within[left] if v in around]
+                if not every_edge:
+                    candidates = [v for v in candidates if metas_ok(around[v]["meta"])]
             else:
-                candidates = list(around)
+                ok: set[str] | dict[str, Any] = around if every_edge else passing_set(u)
+                if left <= depth:
+                    # The next node must be within `left` hops of the target: walk the smaller side.
+                    near = within[left]
+                    candidates = (
+                        [v for v in near if v in ok] if len(near) < len(ok) else [v for v in ok if v in near]
+                    )
+                else:
+                    candidates = list(ok)
+            du = degrees[u]
             for v in candidates:
-                if v in path or not data_ok(around[v]) or not node_ok(v):
+                if v in path or not (every_node or node_ok(v)):
                     continue
-                g2 = g + weight(u, v)
-                heapq.heappush(heap, (g2 + bound.get(v, beyond), g2, (*path, v)))
+                g2 = g + weights[min(du, degrees[v])]
+                push(heap, (g2 + get_bound(v, beyond), g2, (*path, v)))
         return found
 
 
@@ -328,13 +530,14 @@ def _best(facts: list[Edge]) -> Edge:
 def _explain(proj: Projection, nodes: list[str], facts: _Search) -> dict[str, Any]:
     edges = [_best(facts.facts(u, v)) for u, v in pairwise(nodes)]
     clauses = _clauses(proj, nodes, edges)
+    degrees = facts.index.degrees
     return {
         "hops": len(edges),
         "nodes": [_node(proj, n) for n in nodes],
         "edges": [_edge_json(proj, e, u) for e, u in zip(edges, nodes, strict=False)],
         "text": "; ".join(clauses) + ".",
         "clauses": len(clauses),
-        "crowding": round(sum(math.log1p(proj.graph.degree(n)) for n in nodes[1:-1]), 6),
+        "crowding": round(sum(math.log1p(degrees[n]) for n in nodes[1:-1]), 6),
     }
 
 
@@ -394,6 +597,15 @@ def _is_agreement(proj: Projection, hub: str) -> bool:
 
 
 def _item(proj: Projection, hub: str) -> str | None:
+    """The label of what a hub (an arms transfer) is about, kept with the projection."""
+    items = _index(proj).items
+    if hub in items:
+        return items[hub]
+    found = items[hub] = _find_item(proj, hub)
+    return found
+
+
+def _find_item(proj: Projection, hub: str) -> str | None:
     for n in proj.graph.neighbors(hub):
         for e in proj.graph[hub][n]["facts"]:
             if e.subject == hub and _term(e.predicate) == "item":
@@ -401,49 +613,60 @@ def _item(proj: Projection, hub: str) -> str | None:
     return None
 
 
-def _within(search: _Search, source: str, cutoff: int, keep: set[str] | None = None) -> dict[str, list[str]]:
-    """networkx's single_source_shortest_path over the query's view: the same paths, found in
-    the same adjacency order, without a view's per-edge calls. With `keep`, nodes of the last
-    level outside it are left out (their paths are not wanted; no other path goes through them)."""
-    paths = {source: [source]}
+def _within(search: _Search, source: str, cutoff: int, keep: set[str] | None = None) -> dict[str, str]:
+    """networkx's single_source_shortest_path over the query's view, as each node's predecessor
+    on its path (the source its own): the same paths, found in the same adjacency order, without
+    a view's per-edge calls or a list per node. With `keep`, nodes of the last level outside it
+    are left out (their paths are not wanted; no other path goes through them)."""
+    before = {source: source}
     level: list[str] = [source]
     for depth in range(cutoff):
         following: list[str] = []
         last = keep if depth == cutoff - 1 else None
         for v in level:
-            to_v = paths[v]
             for w in search.neighbours(v):
-                if w not in paths and (last is None or w in last):
-                    paths[w] = [*to_v, w]
+                if w not in before and (last is None or w in last):
+                    before[w] = v
                     following.append(w)
         if not following:
             break
         level = following
-    return paths
+    return before
+
+
+def _path(before: dict[str, str], n: str) -> list[str]:
+    """The path to `n` from the source of `_within`'s predecessors."""
+    path = [n]
+    while (n := before[n]) != path[-1]:
+        path.append(n)
+    return path[::-1]
 
 
 def _connections(proj: Projection, facts: _Search, q: PathQuery) -> list[dict[str, Any]]:
     """What every source shares: a hub each links to directly (an agreement they both signed, an
     arms transfer between them) or an actor each reaches through one hub (both supported
     Assad's government, both are sanctioned by the United States)."""
-    reach: list[dict[str, list[str]]] = []
+    reach: list[dict[str, str]] = []
     common: set[str] | None = None
     for source in q.sources:
-        paths = _within(facts, source, 2, common)
-        reach.append({n: p for n, p in paths.items() if n not in q.sources})
-        common = set(reach[-1]) if common is None else common & reach[-1].keys()
+        before = _within(facts, source, 2, common)
+        reach.append(before)
+        # Built as it always was (a set of a dict's keys in path order, then & keys): nodes that
+        # tie in the ranking below keep the order this set iterates in.
+        found = dict.fromkeys(n for n in before if n not in q.sources)
+        common = set(found) if common is None else common & found.keys()
     assert common is not None
     common.discard(q.target)
     # Hubs reached in one hop by everyone, and actors reached through a hub by everyone.
     ranked = sorted(common, key=lambda n: (n not in proj.hubs, proj.label(n)))
     out: list[dict[str, Any]] = []
     for n in ranked:
-        one_hop = all(len(r[n]) == 2 for r in reach)
+        one_hop = all(r[n] == s for r, s in zip(reach, q.sources, strict=True))
         if not ((n in proj.hubs and one_hop) or n in proj.actors):
             continue
         if len(out) == 25:
             break
-        explained = [_public(_explain(proj, r[n], facts)) for r in reach]
+        explained = [_public(_explain(proj, _path(r, n), facts)) for r in reach]
         out.append(
             {
                 "node": _node(proj, n),
