@@ -75,6 +75,8 @@ async def export(
     fmt = export_format(format)
     if bool(from_) != (to is not None):
         raise PactgraphError(Kind.BAD_INPUT, "a path export needs both from= and to=")
+    if (via or exclude) and not from_:
+        raise PactgraphError(Kind.BAD_INPUT, "via= and exclude= filter a path export: give from= and to= too")
     day = as_of_date(as_of) if as_of else None
     st = state(request)
 

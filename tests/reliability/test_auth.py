@@ -183,7 +183,11 @@ def served(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     store = copy_store(seeded, tmp / "store")
     token = "Served-Secret-Token-5f1c2a9e"
     log = tmp / "serve.log"
-    with serve_subprocess(store, log, env={"PACTGRAPH_TOKEN": token, "PACTGRAPH_QUERY_TIMEOUT": "2"}) as (
+    with serve_subprocess(
+        store,
+        log,
+        env={"PACTGRAPH_TOKEN": token, "PACTGRAPH_QUERY_TIMEOUT": "2", "PACTGRAPH_ACCESS_LOG": "1"},
+    ) as (
         url,
         _,
     ):
