@@ -525,14 +525,20 @@ def projection_store(ctx: Context, size: int) -> Path:
     return store_dir(ctx, size, "projection-store")
 
 
-def pactgraph_server(ctx: Context, size: int, env: dict[str, str] | None = None) -> Server:
+def pactgraph_server(
+    ctx: Context, size: int, env: dict[str, str] | None = None, keep_snapshot: bool = False
+) -> Server:
     """`pactgraph serve` over the prepared store at this size, launched once and kept for the
     size's parts (whatever `env` it was started with); its launch-to-ready time is the start-up
-    figure."""
+    figure. A snapshot an earlier run left beside the store is deleted first, so the launch is
+    cold, unless `keep_snapshot` (the start-up part's second launch)."""
     key = ("pactgraph", size)
     if key in ctx.servers:
         return ctx.servers[key]
     path, _info = prepared_store(ctx, size)
+    if not keep_snapshot:
+        store_dir = Path(path).resolve()
+        shutil.rmtree(store_dir.with_name(store_dir.name + ".pactgraph"), ignore_errors=True)
     port = free_port()
     exe = str(Path(PYTHON).parent / "pactgraph")
     cmd = [exe, "serve", "--store", f"oxigraph:{path}", "--host", "127.0.0.1", "--port", str(port)]

@@ -49,22 +49,21 @@ def _launch(server: Any) -> dict[str, Any]:
 def run_size(ctx: Context, size: int) -> dict[str, Any]:
     file = _snapshot_file(ctx, size)
     launched_before = ("pactgraph", size) in ctx.servers
-    if not launched_before:
-        file.unlink(missing_ok=True)  # a cold start: nothing to load
     began = time.time()
-    first = pactgraph_server(ctx, size)
+    first = pactgraph_server(ctx, size)  # cold: any earlier run's snapshot is deleted first
     cold = _launch(first)
     cold["launched_by_another_part"] = launched_before
-    if launched_before:
-        began = 0.0  # its snapshot may be written already
-    saved_after = _wait_for_snapshot(file, began, SNAPSHOT_WAIT) if first.error is None else None
+    since = 0.0 if launched_before else began
+    saved = _wait_for_snapshot(file, since, SNAPSHOT_WAIT) if first.error is None else None
+    # Seconds after this launch; unknown when another part launched the server earlier.
+    saved_after = None if launched_before else saved
     snapshot = {
-        "written": saved_after is not None,
+        "written": saved is not None,
         "seconds_after_launch": saved_after,
         "mib": round(file.stat().st_size / 2**20, 1) if file.exists() else None,
     }
     ctx.stop("pactgraph", size)
-    second = pactgraph_server(ctx, size)
+    second = pactgraph_server(ctx, size, keep_snapshot=True)
     warm = _launch(second)
     out: dict[str, Any] = {
         "size": size,
