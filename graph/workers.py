@@ -64,7 +64,11 @@ def _serve(conn: Connection, store: Store) -> None:
     """A worker's loop: read a job, answer it with the engine, send back bytes or an error."""
     _close_inherited_sockets(keep=conn.fileno())
     _die_with_parent()
+    # The server's handlers came with the fork; their wakeup socket was just closed, so a Ctrl+C
+    # or SIGTERM reaching the whole group would print a traceback here. The parent stops us.
+    signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     fd = conn.fileno()
     while True:
         try:
