@@ -6,7 +6,10 @@ import asyncio
 import gc
 import hmac
 import logging
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from graph.workers import QueryWorkers
 T = TypeVar("T")
 
 log = logging.getLogger("pactgraph.serve")
+SAVE_LIMIT = 600  # seconds a snapshot save may take before it is stopped
 
 
 def _settle(replaced: bool) -> None:
@@ -78,10 +82,34 @@ class AppState:
             self._saving.join(timeout)
 
     def _save(self, generation: str, proj: Projection, names: NameIndex) -> None:
+        """Write the snapshot from a forked copy of this process: pickling a 1M-triple projection
+        holds the GIL for seconds, which in a thread stalled every request meanwhile. This thread
+        only waits (and stops a save that hangs)."""
+        proj.prepare()  # nothing left for the child to lock
         try:
-            snapshot.save(self.store, generation, proj, names)
-        except Exception:  # never the server's concern: the next start builds
-            log.exception("saving the snapshot failed")
+            pid = os.fork()
+        except OSError:
+            log.exception("cannot fork to save the snapshot")
+            return
+        if pid == 0:  # the child: save, then leave without running the server's exit code
+            code = 1
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                code = 0 if snapshot.save(self.store, generation, proj, names) is not None else 1
+            except BaseException:  # never the server's concern: the next start builds
+                log.exception("saving the snapshot failed")
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + SAVE_LIMIT
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                log.warning("saving the snapshot took over %d s; stopped (the next start builds)", SAVE_LIMIT)
+                return
+            time.sleep(0.1)
 
     def projection(self) -> Projection:
         """The entity graph of the store's current version (rebuilt once after a write)."""
