@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import missing
+
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
 PARTS = ("world", "ingest", "sparql", "export", "paths", "startup")
@@ -86,6 +88,8 @@ def test_the_world_is_deterministic_and_passes_the_shapes(tmp_path: Path) -> Non
 
 
 def test_the_small_suite_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
+    if not _tools().get("wrk"):
+        missing("wrk is missing: apt-get install wrk (.ci/run does)")
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--scale", "small", "--out", str(tmp_path)],
         capture_output=True,

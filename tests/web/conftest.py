@@ -1,23 +1,14 @@
-"""A real uvicorn server over a fresh Oxigraph store for the web explorer tests, and the
-rule for missing browser parts: outside CI a test skips with the reason, in CI it fails."""
+"""A real uvicorn server over a fresh Oxigraph store for the web explorer tests (a missing
+browser part follows tests.conftest.missing: a skip outside CI, a failure in CI)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from typing import NoReturn
 
 import pytest
 
 from api.settings import Settings
 from tests.api.conftest import run_server
-
-
-def missing(reason: str) -> NoReturn:
-    """A required component is missing: fail in CI (`CI` set), skip elsewhere with the reason."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (required in CI)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from api.routers import web
+from tests.conftest import missing
 from tests.web.browser import CHROMIUM, launch
-from tests.web.conftest import missing
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route

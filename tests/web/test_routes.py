@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.routers import web
-from tests.web.conftest import missing
+from tests.conftest import missing
 
 
 def test_root_serves_the_page(explorer_url: str) -> None:
