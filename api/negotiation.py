@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graph import Kind, PactgraphError
+from graph.formats import RDF_FORMATS
 from graph.sparql import GRAPH_FORMATS, SELECT_FORMATS
 
 # media type -> format name, per answer kind (first is the default)
@@ -70,3 +73,12 @@ def choose(kind: str, accept: str | None, fmt: str | None) -> str:
         f"none of the accepted media types ({accept}) can carry this answer",
         detail={"offered": sorted(set(offered))},
     )
+
+
+def documented_200(*media_types: str, description: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route answering 200 in `media_types` and in every RDF format."""
+    media = (*media_types, *(f.media_type for f in RDF_FORMATS.values()))
+    ok: dict[str, Any] = {"content": {m: {} for m in media}}
+    if description:
+        ok["description"] = description
+    return {200: ok}

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.negotiation import choose
+from api.negotiation import choose, documented_200
 from api.state import state
 from graph import answer
 from graph.dates import as_of_date
@@ -19,22 +19,7 @@ router = APIRouter(tags=["entities"])
 @router.get(
     "/entities/{name:path}",
     summary="One entity: names, classes, identifiers, dated facts, neighbours",
-    responses={
-        200: {
-            "content": {
-                m: {}
-                for m in (
-                    "application/json",
-                    "text/turtle",
-                    "application/n-triples",
-                    "application/n-quads",
-                    "application/trig",
-                    "application/ld+json",
-                    "application/rdf+xml",
-                )
-            }
-        }
-    },
+    responses=documented_200("application/json"),
 )
 async def entity(request: Request, name: str, format: str | None = None) -> Any:
     """`name` is a label, an alias, an ISO code, a Wikidata id, a local id (state/IRN) or an IRI.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.negotiation import choose
+from api.negotiation import choose, documented_200
 from api.state import state
 from graph import stats
 from graph.formats import rdf_format
@@ -37,21 +37,7 @@ async def readyz(request: Request) -> Response:
 @router.get(
     "/ontology",
     summary="The ontology, in the negotiated RDF format",
-    responses={
-        200: {
-            "content": {
-                m: {}
-                for m in (
-                    "text/turtle",
-                    "application/n-triples",
-                    "application/n-quads",
-                    "application/trig",
-                    "application/ld+json",
-                    "application/rdf+xml",
-                )
-            }
-        }
-    },
+    responses=documented_200(),
 )
 async def ontology(request: Request, format: str | None = None) -> Response:
     name = choose("graph", request.headers.get("accept"), format)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.negotiation import choose
+from api.negotiation import choose, documented_200
 from api.result_cache import CachedAnswer, ResultCache, etag_matches
 from api.state import read_body, require_token, state
 from graph import Kind, PactgraphError, refuse_unsafe
@@ -63,28 +63,13 @@ async def _params(request: Request) -> tuple[str | None, list[str], list[str], s
     return query, defaults, named, fmt
 
 
-_RESULTS: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {
-            "application/sparql-results+json": {},
-            "application/sparql-results+xml": {},
-            "text/csv": {},
-            "text/tab-separated-values": {},
-            **{
-                m: {}
-                for m in (
-                    "text/turtle",
-                    "application/n-triples",
-                    "application/n-quads",
-                    "application/trig",
-                    "application/ld+json",
-                    "application/rdf+xml",
-                )
-            },
-        },
-        "description": "solutions, a boolean or a graph, by Accept; without a query the service description",
-    }
-}
+_RESULTS = documented_200(
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+    description="solutions, a boolean or a graph, by Accept; without a query the service description",
+)
 
 
 @router.get("/sparql", summary="SPARQL 1.1 query", responses=_RESULTS)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from rdflib import Graph, URIRef
 
+from api.negotiation import documented_200
 from api.state import read_body, require_token, state
 from graph import Kind, PactgraphError, SourceInput, graph_for, ingest
 from graph.formats import CSV, rdf_format
@@ -37,21 +38,7 @@ async def _parse_body(request: Request, name: URIRef) -> Graph:
     return graphs[name]
 
 
-_GRAPH: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {
-            m: {}
-            for m in (
-                "text/turtle",
-                "application/n-triples",
-                "application/n-quads",
-                "application/trig",
-                "application/ld+json",
-                "application/rdf+xml",
-            )
-        }
-    }
-}
+_GRAPH = documented_200()
 
 
 @router.get("/store", summary="Graph Store Protocol: read a graph", responses=_GRAPH)
