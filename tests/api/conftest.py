@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from api.settings import Settings
@@ -33,8 +34,13 @@ def free_port() -> int:
 
 
 def run_server(settings: Settings) -> Iterator[str]:
+    yield from serve_app(create_app(settings))
+
+
+def serve_app(app: FastAPI) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 with uvicorn in a thread; yields its URL once /readyz answers."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -3,21 +3,18 @@ stale answer after a write, one entry per format, off when asked, bounded in siz
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.result_cache import ResultCache
 from api.settings import Settings
-from tests.api.conftest import TOKEN, Server, free_port
+from tests.api.conftest import TOKEN, Server, serve_app
 
 G = "https://example.org/graph/cache-test"
 # Over every graph: an update or a PUT writes G, an ingest a graph of its own.
@@ -165,25 +162,9 @@ def small_server(request: pytest.FixtureRequest) -> Iterator[Live]:
     """An in-memory store (no bundled data: it starts in a second) with the cache size asked for."""
     mib: float = request.param
     app = create_app(Settings(store="memory:", token=TOKEN, load_bundled=False, result_cache=mib))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    else:
-        raise RuntimeError("server did not become ready")
-    _put(url, 200)
-    yield Live(url, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    for url in serve_app(app):
+        _put(url, 200)
+        yield Live(url, app)
 
 
 @pytest.mark.parametrize("small_server", [0], indirect=True)
