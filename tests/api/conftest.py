@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -31,6 +32,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def children_cpu_seconds() -> float:
+    """CPU time used so far by this process's live children (the query workers)."""
+    me, ticks, total = os.getpid(), os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def assert_cpu_work_stopped(settle: float = 0.3, window: float = 1.0) -> None:
+    """The query workers are idle: less than a fifth of `window` of CPU, after `settle` seconds."""
+    time.sleep(settle)
+    before = children_cpu_seconds()
+    time.sleep(window)
+    used = children_cpu_seconds() - before
+    assert used < window / 5, f"query workers still burned {used:.2f} s of CPU in {window} s"
 
 
 def run_server(settings: Settings) -> Iterator[str]:

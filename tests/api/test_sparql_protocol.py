@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +14,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from tests.api.conftest import Server
+from tests.api.conftest import Server, assert_cpu_work_stopped
 
 PG = "https://pactgraph.org/ontology#"
 ID = "https://pactgraph.org/id/"
@@ -185,26 +183,6 @@ def test_service_description(server: Server) -> None:
 
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-def children_cpu_seconds() -> float:
-    """CPU time used so far by this process's live children (the query workers)."""
-    me, ticks, total = os.getpid(), os.sysconf("SC_CLK_TCK"), 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-    return total
-
-
-def assert_cpu_work_stopped(settle: float = 0.3, window: float = 1.0) -> None:
-    time.sleep(settle)
-    before = children_cpu_seconds()
-    time.sleep(window)
-    assert children_cpu_seconds() - before < window / 5
 
 
 def test_client_that_goes_away_stops_its_query(server: Server) -> None:

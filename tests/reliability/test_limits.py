@@ -3,18 +3,17 @@ read whole) and result size (cut at the row limit with a marker, whatever the re
 
 from __future__ import annotations
 
-import os
 import select
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.api.conftest import assert_cpu_work_stopped
 from tests.reliability.helpers import Live, count, no_trace
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -22,27 +21,6 @@ CHEAP = "ASK { ?s ?p ?o }"
 # Tens of millions of solutions (the store has ~5,000 quads, squared): far past the row limit.
 HUGE = "SELECT ?s ?o WHERE { ?s ?p ?o . ?x ?y ?z }"
 FIFTY_MB = 50 * 1024 * 1024
-
-
-def children_cpu_seconds() -> float:
-    """CPU time used so far by this process's live children (the query workers)."""
-    me, ticks, total = os.getpid(), os.sysconf("SC_CLK_TCK"), 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == me:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-    return total
-
-
-def assert_cpu_work_stopped(settle: float = 0.5, window: float = 1.0) -> None:
-    time.sleep(settle)
-    before = children_cpu_seconds()
-    time.sleep(window)
-    used = children_cpu_seconds() - before
-    assert used < window / 5, f"query workers still burned {used:.2f} s of CPU in {window} s"
 
 
 def test_queries_over_the_time_limit_are_503_and_the_server_goes_on(server: Live) -> None:
@@ -64,7 +42,7 @@ def test_queries_over_the_time_limit_are_503_and_the_server_goes_on(server: Live
     assert [r.status_code for r in results] == [503, 503, 503]
     for r in results:
         assert "time limit" in r.json()["error"] and "PACTGRAPH_QUERY_TIMEOUT" in r.json()["error"]
-    assert_cpu_work_stopped()
+    assert_cpu_work_stopped(settle=0.5)
     again = httpx.get(server.url + "/sparql", params={"query": CHEAP}, timeout=60)
     assert again.status_code == 200 and again.json()["boolean"] is True
 
@@ -87,7 +65,7 @@ def test_a_huge_result_is_cut_at_the_row_limit_not_run_to_the_end(server: Live, 
     assert r.status_code == 200, (r.status_code, r.text[:300])
     assert r.headers["x-pactgraph-truncated"] == "max_rows=300"
     assert len(r.content) < 1_000_000
-    assert_cpu_work_stopped()
+    assert_cpu_work_stopped(settle=0.5)
 
 
 # ---------------------------------------------------------------------------- body size
