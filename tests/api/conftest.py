@@ -60,27 +60,30 @@ def run_server(settings: Settings) -> Iterator[str]:
     yield from serve_app(create_app(settings))
 
 
-def serve_app(app: FastAPI) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 with uvicorn in a thread; yields its URL once /readyz answers."""
+def serve_app(app: FastAPI, ready_within: float = 120) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 with uvicorn in a thread; yields its URL once /readyz answers,
+    and stops the server when resumed or closed."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    else:
-        raise RuntimeError("server did not become ready")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"server at {url} did not become ready")
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
 
 
 @pytest.fixture(scope="session")

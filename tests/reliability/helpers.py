@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
 from graph import Store
+from tests.api.conftest import free_port, serve_app
 
 TOKEN = "test-token-0123456789"
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +42,6 @@ class Live:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_ready(url: str, seconds: float = 180, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -67,17 +60,8 @@ def wait_ready(url: str, seconds: float = 180, proc: subprocess.Popen[bytes] | N
 def live_server(settings: Settings, store_path: Path) -> Iterator[Live]:
     """A real uvicorn on 127.0.0.1 in a thread of this process, with a handle on its store."""
     app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url)
-        yield Live(url, settings.token or "", app.state.pactgraph.store, store_path)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+    with contextlib.closing(serve_app(app, ready_within=180)) as urls:
+        yield Live(next(urls), settings.token or "", app.state.pactgraph.store, store_path)
 
 
 @contextmanager
