@@ -56,6 +56,20 @@ def wait_ready(url: str, seconds: float = 180, proc: subprocess.Popen[bytes] | N
     raise RuntimeError(f"server at {url} did not become ready")
 
 
+def send_query(url: str, query: str, how: str) -> httpx.Response:
+    """POST or GET a query to /sparql in one of the protocol's three ways: "get", "form", "body"."""
+    if how == "get":
+        return httpx.get(url + "/sparql", params={"query": query}, timeout=60)
+    if how == "form":
+        return httpx.post(url + "/sparql", data={"query": query}, timeout=60)
+    return httpx.post(
+        url + "/sparql",
+        content=query.encode(),
+        headers={"Content-Type": "application/sparql-query"},
+        timeout=60,
+    )
+
+
 @contextmanager
 def live_server(settings: Settings, store_path: Path) -> Iterator[Live]:
     """A real uvicorn on 127.0.0.1 in a thread of this process, with a handle on its store."""

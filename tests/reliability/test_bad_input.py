@@ -18,7 +18,7 @@ from rdflib import Dataset, Graph, URIRef
 from graph import open_store
 from graph.formats import RDF_FORMATS
 from tests.reliability.conftest import copy_store
-from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace
+from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace, send_query
 
 QUERY_TIMEOUT = 30.0  # the first read after a write rebuilds the projection: not a test of limits
 PG = "https://pactgraph.org/ontology#"
@@ -165,18 +165,7 @@ MALFORMED = [
 @pytest.mark.parametrize("how", ["get", "form", "body"])
 def test_malformed_sparql(server: Live, query: str, how: str) -> None:
     tried("malformed SPARQL")
-    if how == "get":
-        r = httpx.get(server.url + "/sparql", params={"query": query}, timeout=60)
-    elif how == "form":
-        r = httpx.post(server.url + "/sparql", data={"query": query}, timeout=60)
-    else:
-        r = httpx.post(
-            server.url + "/sparql",
-            content=query.encode(),
-            headers={"Content-Type": "application/sparql-query"},
-            timeout=60,
-        )
-    body = acts(r, 400)
+    body = acts(send_query(server.url, query, how), 400)
     assert "SPARQL" in body["error"] or "query" in body["error"]
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from graph import open_store
 from tests.reliability.conftest import copy_store
-from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace
+from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace, send_query
 
 ID = "https://pactgraph.org/id/"
 QUERY_TIMEOUT = 30.0  # the first read after a write rebuilds the projection: not a test of limits
@@ -252,17 +252,7 @@ def test_service_and_remote_datasets_are_refused_in_queries(server: Live, canary
     for q in queries(canary.url):
         tried("SERVICE/LOAD/file:/http: sources")
         seen = len(canary.hits)
-        if how == "get":
-            r = httpx.get(server.url + "/sparql", params={"query": q}, timeout=60)
-        elif how == "form":
-            r = httpx.post(server.url + "/sparql", data={"query": q}, timeout=60)
-        else:
-            r = httpx.post(
-                server.url + "/sparql",
-                content=q.encode(),
-                headers={"Content-Type": "application/sparql-query"},
-                timeout=60,
-            )
+        r = send_query(server.url, q, how)
         no_trace(r.text)
         assert "fetched from the network" not in r.text, q
         if "FROM" in q:  # FROM names graphs of the store: allowed, but never fetched
