@@ -14,7 +14,7 @@ from rich.table import Table
 
 from graph import PactgraphError, Store, answer, ingest, load_ontology, open_store, read_sources, stats
 from graph.errors import Kind
-from graph.ingest import check, parse
+from graph.ingest import validate_sources
 
 app = typer.Typer(
     help="pactgraph: a knowledge graph of states, leaders and agreements.",
@@ -94,10 +94,7 @@ def validate_cmd(
     """Check files against the SHACL shapes without writing anything; exit 1 when invalid."""
     db = open_store(store) if store else None
     try:
-        graphs = {}
-        for source in read_sources(paths, fmt):
-            graphs.update(parse(source))
-        report = check(db, graphs)
+        report = validate_sources(db, read_sources(paths, fmt))
     except PactgraphError as exc:
         raise _fail(exc) from None
     finally:

@@ -225,13 +225,14 @@ def _check_batch(store: Store | None, batch: ox.Store, names: Iterable[URIRef]) 
     return Report(conforms=not kept, violations=kept)
 
 
-def check(store: Store | None, graphs: dict[URIRef, Graph]) -> Report:
-    """Validate a batch of rdflib graphs together, with what the store knows about their nodes."""
+def validate_sources(store: Store | None, sources: list[SourceInput]) -> Report:
+    """Validate sources together as `ingest` would (with what `store` knows about their nodes),
+    writing nothing: parsed once, into the same kind of batch."""
     batch = ox.Store()
-    for name, g in graphs.items():
-        target = ox.NamedNode(str(name))
-        batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in g)  # type: ignore[arg-type]
-    return _check_batch(store, batch, graphs)
+    names: list[URIRef] = []
+    for source in sources:
+        names += _load(source, batch)
+    return _check_batch(store, batch, names)
 
 
 def _owner(batch: ox.Store, names: dict[URIRef, str], focus: str) -> str:
