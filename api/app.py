@@ -9,17 +9,17 @@ import pyoxigraph as ox
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
-from api.result_cache import ResultCache
-from api.routers import entities, export, meta, paths, sparql, web
-from api.routers import store as graph_store
-from api.settings import Settings
-from api.state import AppState
-from data import DATA_DIR
-from graph import PactgraphError, Store, ingest, load_ontology, open_store, read_sources
-from graph.projection import ProjectionCache
-from graph.workers import QueryWorkers
-from ontology import ONTOLOGY_GRAPH
+from pactgraph.api import errors
+from pactgraph.api.result_cache import ResultCache
+from pactgraph.api.routers import entities, export, meta, paths, sparql, web
+from pactgraph.api.routers import store as graph_store
+from pactgraph.api.settings import Settings
+from pactgraph.api.state import AppState
+from pactgraph.data import DATA_DIR
+from pactgraph.graph import PactgraphError, Store, ingest, load_ontology, open_store, read_sources
+from pactgraph.graph.projection import ProjectionCache
+from pactgraph.graph.workers import QueryWorkers
+from pactgraph.ontology import ONTOLOGY_GRAPH
 
 
 def load_bundled_if_empty(db: Store) -> None:

@@ -12,9 +12,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from graph import PactgraphError, Store, answer, ingest, load_ontology, open_store, read_sources, stats
-from graph.errors import Kind
-from graph.ingest import validate_sources
+from pactgraph.graph import (
+    PactgraphError,
+    Store,
+    answer,
+    ingest,
+    load_ontology,
+    open_store,
+    read_sources,
+    stats,
+)
+from pactgraph.graph.errors import Kind
+from pactgraph.graph.ingest import validate_sources
 
 app = typer.Typer(
     help="pactgraph: a knowledge graph of states, leaders and agreements.",
@@ -192,10 +201,10 @@ def path_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="the same JSON as GET /paths")] = False,
 ) -> None:
     """How do these actors connect to the target? Ranked paths, each told in one sentence."""
-    from graph.dates import as_of_date
-    from graph.names import NameIndex
-    from graph.paths import PathQuery, find_paths
-    from graph.projection import build
+    from pactgraph.graph.dates import as_of_date
+    from pactgraph.graph.names import NameIndex
+    from pactgraph.graph.paths import PathQuery, find_paths
+    from pactgraph.graph.projection import build
 
     db = _open(store)
     try:
@@ -262,11 +271,11 @@ def export_cmd(
     import os
     import tempfile
 
-    from graph.dates import as_of_date
-    from graph.export import Scope, export, export_format, select, total
-    from graph.names import NameIndex
-    from graph.paths import PathQuery
-    from graph.projection import build
+    from pactgraph.graph.dates import as_of_date
+    from pactgraph.graph.export import Scope, export, export_format, select, total
+    from pactgraph.graph.names import NameIndex
+    from pactgraph.graph.paths import PathQuery
+    from pactgraph.graph.projection import build
 
     db = _open(store)
     try:
@@ -354,8 +363,8 @@ def serve_cmd(
     """Serve the HTTP API (SPARQL, graph store, ingest, stats); an empty store gets the bundled data."""
     import uvicorn
 
-    from api.app import create_app
-    from api.settings import Settings
+    from pactgraph.api.app import create_app
+    from pactgraph.api.settings import Settings
 
     settings = Settings.from_env(store=store, access_log=access_log)
     try:

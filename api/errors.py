@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from graph import Kind, PactgraphError
+from pactgraph.graph import Kind, PactgraphError
 
 STATUS = {
     Kind.BAD_INPUT: 400,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph import Kind, PactgraphError
-from graph.formats import RDF_FORMATS
-from graph.sparql import GRAPH_FORMATS, SELECT_FORMATS
+from pactgraph.graph import Kind, PactgraphError
+from pactgraph.graph.formats import RDF_FORMATS
+from pactgraph.graph.sparql import GRAPH_FORMATS, SELECT_FORMATS
 
 # media type -> format name, per answer kind (first is the default)
 RESULTS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from graph import default_store_url
+from pactgraph.graph import default_store_url
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from typing import TypeVar
 
 from fastapi import Request
 
-from api.settings import Settings
-from graph import Kind, PactgraphError, Store, snapshot
-from graph.names import NameIndex
-from graph.projection import Projection, ProjectionCache
-from graph.workers import QueryWorkers
+from pactgraph.api.settings import Settings
+from pactgraph.graph import Kind, PactgraphError, Store, snapshot
+from pactgraph.graph.names import NameIndex
+from pactgraph.graph.projection import Projection, ProjectionCache
+from pactgraph.graph.workers import QueryWorkers
 
 T = TypeVar("T")
 

@@ -51,7 +51,7 @@ def bulk_load(file: str, store: str, graph: str | None) -> dict[str, Any]:
 def pactgraph_ingest(file: str, store: str, validate: bool) -> dict[str, Any]:
     """pactgraph's ingest (parse, describe, [SHACL], atomic write) of one file, as the CLI does it;
     the clock starts after the store is open and the ontology loaded (the CLI's fixed costs)."""
-    from graph import ingest, load_ontology, open_store, read_sources
+    from pactgraph.graph import ingest, load_ontology, open_store, read_sources
 
     db = open_store(f"oxigraph:{store}")
     load_ontology(db)
@@ -75,8 +75,8 @@ def prepare_store(file: str, store: str, loaded: bool) -> dict[str, Any]:
     `loaded`: the file is in its graph already (a copy of the ingest part's bulk-loaded store)."""
     import pyoxigraph as ox
 
-    from graph import load_ontology, open_store
-    from graph.ingest import graph_for
+    from pactgraph.graph import load_ontology, open_store
+    from pactgraph.graph.ingest import graph_for
 
     path = Path(file)
     graph = str(graph_for(path.name))
@@ -112,9 +112,9 @@ def prepare_store(file: str, store: str, loaded: bool) -> dict[str, Any]:
 
 def projection(store: str) -> dict[str, Any]:
     """Build the path projection and the name index as `serve` does before it is ready."""
-    from graph import open_store
-    from graph.names import NameIndex
-    from graph.projection import build
+    from pactgraph.graph import open_store
+    from pactgraph.graph.names import NameIndex
+    from pactgraph.graph.projection import build
 
     opened = time.perf_counter()
     db = open_store(f"oxigraph:{store}")

@@ -572,7 +572,7 @@ def oxigraph_server(ctx: Context, size: int) -> Server | None:
     marker = path / ".bench-loaded"
     if not marker.exists():
         shutil.rmtree(path, ignore_errors=True)
-        from ontology import GRAPH_BASE, ONTOLOGY_PATH
+        from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_PATH
 
         loads = [(w["files"]["nt"], graph), (str(ONTOLOGY_PATH), GRAPH_BASE + "ontology")]
         bulk = bulk_store(ctx, size)

@@ -1,17 +1,25 @@
 """The pactgraph library: store, ingest, query, validation and statistics.
 
-from graph import open_store, ingest, read_sources
+from pactgraph.graph import open_store, ingest, read_sources
 store = open_store("oxigraph:./store")
 ingest(store, read_sources([Path("data")]))
 store.select("SELECT ?s WHERE { ?s a pg:State }")
 """
 
-from graph.errors import Kind, PactgraphError
-from graph.ingest import IngestResult, SourceInput, graph_for, ingest, load_ontology, parse, read_sources
-from graph.shacl import Report, Violation, validate
-from graph.sparql import Answer, answer, refuse_unsafe
-from graph.stats import Stats, stats
-from graph.store import Store, default_store_url, open_store
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.ingest import (
+    IngestResult,
+    SourceInput,
+    graph_for,
+    ingest,
+    load_ontology,
+    parse,
+    read_sources,
+)
+from pactgraph.graph.shacl import Report, Violation, validate
+from pactgraph.graph.sparql import Answer, answer, refuse_unsafe
+from pactgraph.graph.stats import Stats, stats
+from pactgraph.graph.store import Store, default_store_url, open_store
 
 __all__ = [
     "Answer",

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 
 from rdflib import RDF, RDFS, Literal, URIRef
 
-from graph.dates import parse_period
-from graph.errors import Kind, PactgraphError
-from ontology import ENTITY_BASE, PG
+from pactgraph.graph.dates import parse_period
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.ontology import ENTITY_BASE, PG
 
 COLUMNS = ("kind", "subject", "object", "start", "end", "status", "source", "quote", "detail")
 STATUSES = {"confirmed": PG.Confirmed, "reported": PG.Reported, "disputed": PG.Disputed, "denied": PG.Denied}

@@ -10,7 +10,7 @@ from datetime import date
 from rdflib import Literal
 from rdflib.namespace import XSD
 
-from graph.errors import Kind, PactgraphError
+from pactgraph.graph.errors import Kind, PactgraphError
 
 _DAY = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(-?\d{4,})-(\d{2})$")

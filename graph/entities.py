@@ -8,10 +8,10 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from graph.errors import Kind, PactgraphError
-from graph.projection import Edge, Projection
-from graph.store import Store
-from ontology import PG
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.projection import Edge, Projection
+from pactgraph.graph.store import Store
+from pactgraph.ontology import PG
 
 IDENTIFIERS = {
     PG.isoAlpha2: "iso_alpha2",

@@ -34,13 +34,13 @@ from oxrdflib._converter import to_ox
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from graph.dates import parse_period
-from graph.errors import Kind, PactgraphError
-from graph.formats import RDF_FORMATS
-from graph.paths import MAX_HOPS, STATUSES, PathQuery, find_paths
-from graph.projection import Edge, Projection
-from graph.store import _STAGING, Store
-from ontology import GRAPH_BASE, PG
+from pactgraph.graph.dates import parse_period
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.formats import RDF_FORMATS
+from pactgraph.graph.paths import MAX_HOPS, STATUSES, PathQuery, find_paths
+from pactgraph.graph.projection import Edge, Projection
+from pactgraph.graph.store import _STAGING, Store
+from pactgraph.ontology import GRAPH_BASE, PG
 
 MAX_DEPTH = MAX_HOPS
 CHUNK = 1 << 16  # bytes handed to the client or file at a time

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph.errors import Kind, PactgraphError
+from pactgraph.graph.errors import Kind, PactgraphError
 
 
 @dataclass(frozen=True)

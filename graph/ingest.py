@@ -17,12 +17,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 
-from graph.csvfacts import read_csv
-from graph.errors import Kind, PactgraphError
-from graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
-from graph.shacl import Report, validate_store
-from graph.store import _STAGING, Store, term, to_ox, writable_iri
-from ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
+from pactgraph.graph.csvfacts import read_csv
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
+from pactgraph.graph.shacl import Report, validate_store
+from pactgraph.graph.store import _STAGING, Store, term, to_ox, writable_iri
+from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 

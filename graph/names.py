@@ -24,9 +24,9 @@ from rapidfuzz import fuzz, process
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from graph.errors import Kind, PactgraphError
-from graph.store import Store
-from ontology import ENTITY_BASE, ONTOLOGY_IRI, ONTOLOGY_PATH, PG
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.store import Store
+from pactgraph.ontology import ENTITY_BASE, ONTOLOGY_IRI, ONTOLOGY_PATH, PG
 
 MAX_NAME = 300
 MAX_LIMIT = 100

@@ -23,9 +23,9 @@ from typing import Any
 
 import networkx as nx
 
-from graph.errors import Kind, PactgraphError
-from graph.projection import Edge, Meta, Projection
-from ontology import ENTITY_BASE
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.projection import Edge, Meta, Projection
+from pactgraph.ontology import ENTITY_BASE
 
 STATUSES = {"confirmed": 3, "reported": 2, "disputed": 1, "denied": 0}
 MAX_HOPS = 8

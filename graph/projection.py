@@ -22,10 +22,10 @@ import networkx as nx
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from graph.dates import parse_period
-from graph.errors import PactgraphError
-from graph.store import Store
-from ontology import GRAPH_BASE, ONTOLOGY_GRAPH, PG
+from pactgraph.graph.dates import parse_period
+from pactgraph.graph.errors import PactgraphError
+from pactgraph.graph.store import Store
+from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, PG
 
 # Classes whose instances are vocabulary or bookkeeping, not entities to walk through.
 _NOT_NODES = {PG.Source, PG.SourceGraph, PG.Domain, PG.Principle, PG.ClaimStatus}

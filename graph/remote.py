@@ -15,7 +15,7 @@ import httpx
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from graph.errors import Kind, PactgraphError
+from pactgraph.graph.errors import Kind, PactgraphError
 
 SPARQL_JSON = "application/sparql-results+json"
 

@@ -33,7 +33,7 @@ from rdflib.graph import ConjunctiveGraph
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from ontology import ONTOLOGY_PATH, SHAPES_PATH
+from pactgraph.ontology import ONTOLOGY_PATH, SHAPES_PATH
 
 VALIDATION_ONTOLOGY_GRAPH = "urn:x-pactgraph:shacl:ontology"
 """The graph `validate_store` puts the ontology in while it validates (removed afterwards)."""

@@ -25,10 +25,10 @@ from typing import Any
 
 import networkx as nx
 
-from graph.names import NameIndex
-from graph.projection import Projection, projection_from_state, projection_state
-from graph.store import Store
-from ontology import ONTOLOGY_PATH
+from pactgraph.graph.names import NameIndex
+from pactgraph.graph.projection import Projection, projection_from_state, projection_state
+from pactgraph.graph.store import Store
+from pactgraph.ontology import ONTOLOGY_PATH
 
 FORMAT = 1
 """Raise when the payload's layout changes in a way the source hash would not catch."""

@@ -16,9 +16,9 @@ from typing import Literal as Lit
 
 import pyoxigraph as ox
 
-from graph.errors import Kind, PactgraphError
-from graph.remote import Endpoint
-from graph.store import Store
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.remote import Endpoint
+from pactgraph.graph.store import Store
 
 ResultKind = Lit["select", "ask", "graph"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph.store import Store
+from pactgraph.graph.store import Store
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from rdflib.query import Result
 from rdflib.term import Identifier, Node
 
-from graph.errors import Kind, PactgraphError
-from graph.remote import Endpoint
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.remote import Endpoint
 
 # rdflib would fetch FROM/FROM NAMED graphs from the web; a query never reaches the network.
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False

@@ -30,9 +30,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from graph.errors import Kind, PactgraphError
-from graph.sparql import Answer, answer
-from graph.store import Store
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.sparql import Answer, answer
+from pactgraph.graph.store import Store
 
 _fork = mp.get_context("fork")
 

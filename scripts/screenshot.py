@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from api.routers import web  # noqa: E402
-from api.settings import Settings  # noqa: E402
+from pactgraph.api.routers import web  # noqa: E402
+from pactgraph.api.settings import Settings  # noqa: E402
 from tests.api.conftest import run_server  # noqa: E402
 from tests.web.browser import launch  # noqa: E402
 

@@ -18,8 +18,8 @@ from typing import NoReturn
 import httpx
 import pytest
 
-from data import DATA_DIR
-from graph import Store, ingest, load_ontology, open_store, read_sources
+from pactgraph.data import DATA_DIR
+from pactgraph.graph import Store, ingest, load_ontology, open_store, read_sources
 
 BACKENDS = ["memory", "oxigraph", "sparql"]
 

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.negotiation import choose, documented_200
-from api.state import state
-from graph import answer
-from graph.dates import as_of_date
-from graph.entities import describe, describe_rdf
-from graph.export import Scope, cytoscape_elements, cytoscape_header, select
+from pactgraph.api.negotiation import choose, documented_200
+from pactgraph.api.state import state
+from pactgraph.graph import answer
+from pactgraph.graph.dates import as_of_date
+from pactgraph.graph.entities import describe, describe_rdf
+from pactgraph.graph.export import Scope, cytoscape_elements, cytoscape_header, select
 
 router = APIRouter(tags=["entities"])
 

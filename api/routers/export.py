@@ -9,12 +9,12 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.state import state
-from graph.dates import as_of_date
-from graph.errors import Kind, PactgraphError
-from graph.export import FORMATS, MAX_DEPTH, Scope, Subgraph, export_format, filename, select
-from graph.export import export as export_chunks
-from graph.paths import MAX_HOPS, MAX_LIMIT, PathQuery
+from pactgraph.api.state import state
+from pactgraph.graph.dates import as_of_date
+from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.export import FORMATS, MAX_DEPTH, Scope, Subgraph, export_format, filename, select
+from pactgraph.graph.export import export as export_chunks
+from pactgraph.graph.paths import MAX_HOPS, MAX_LIMIT, PathQuery
 
 router = APIRouter(tags=["export"])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.negotiation import choose, documented_200
-from api.state import state
-from graph import stats
-from graph.formats import rdf_format
-from graph.sparql import GRAPH_FORMATS
-from ontology import ONTOLOGY_PATH
+from pactgraph.api.negotiation import choose, documented_200
+from pactgraph.api.state import state
+from pactgraph.graph import stats
+from pactgraph.graph.formats import rdf_format
+from pactgraph.graph.sparql import GRAPH_FORMATS
+from pactgraph.ontology import ONTOLOGY_PATH
 
 router = APIRouter(tags=["meta"])
 

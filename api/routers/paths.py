@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from api.state import state
-from graph.dates import as_of_date
-from graph.paths import MAX_HOPS, MAX_LIMIT, PathQuery, find_paths
+from pactgraph.api.state import state
+from pactgraph.graph.dates import as_of_date
+from pactgraph.graph.paths import MAX_HOPS, MAX_LIMIT, PathQuery, find_paths
 
 router = APIRouter(tags=["paths"])
 

@@ -7,12 +7,12 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.negotiation import choose, documented_200
-from api.result_cache import CachedAnswer, ResultCache, etag_matches
-from api.state import read_body, require_token, state
-from graph import Kind, PactgraphError, refuse_unsafe
-from graph.sparql import is_volatile, query_form
-from graph.workers import ClientGone
+from pactgraph.api.negotiation import choose, documented_200
+from pactgraph.api.result_cache import CachedAnswer, ResultCache, etag_matches
+from pactgraph.api.state import read_body, require_token, state
+from pactgraph.graph import Kind, PactgraphError, refuse_unsafe
+from pactgraph.graph.sparql import is_volatile, query_form
+from pactgraph.graph.workers import ClientGone
 
 router = APIRouter(tags=["sparql"])
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from rdflib import Graph, URIRef
 
-from api.negotiation import documented_200
-from api.state import read_body, require_token, state
-from graph import Kind, PactgraphError, SourceInput, graph_for, ingest
-from graph.formats import CSV, rdf_format
-from graph.ingest import parse
-from graph.sparql import GRAPH_FORMATS
+from pactgraph.api.negotiation import documented_200
+from pactgraph.api.state import read_body, require_token, state
+from pactgraph.graph import Kind, PactgraphError, SourceInput, graph_for, ingest
+from pactgraph.graph.formats import CSV, rdf_format
+from pactgraph.graph.ingest import parse
+from pactgraph.graph.sparql import GRAPH_FORMATS
 
 router = APIRouter(tags=["store"])
 

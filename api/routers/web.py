@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.state import state
-from graph import Kind, PactgraphError
-from graph.export import FORMATS as EXPORT_FORMATS
+from pactgraph.api.state import state
+from pactgraph.graph import Kind, PactgraphError
+from pactgraph.graph.export import FORMATS as EXPORT_FORMATS
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.settings import Settings
+from pactgraph.api.app import create_app
+from pactgraph.api.settings import Settings
 
 TOKEN = "test-token-0123456789"
 

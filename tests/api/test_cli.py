@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from data import DATA_DIR
+from pactgraph.data import DATA_DIR
 from tests.api.conftest import free_port
 
 PG = "https://pactgraph.org/ontology#"
@@ -28,7 +28,7 @@ def cli(*args: str, store: Path | None = None, check: bool = False) -> subproces
     if store is not None:
         env["PACTGRAPH_STORE"] = f"oxigraph:{store}"
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "pactgraph.api.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -115,7 +115,7 @@ def serving(store_dir: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PACTGRAPH_STORE": f"oxigraph:{store_dir}"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "pactgraph.api.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

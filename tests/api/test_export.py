@@ -18,7 +18,7 @@ import networkx as nx
 import pytest
 import rdflib
 
-from data import DATA_DIR
+from pactgraph.data import DATA_DIR
 from tests.api.conftest import Server
 
 ID = "https://pactgraph.org/id/"
@@ -178,7 +178,11 @@ def test_openapi_lists_export(server: Server) -> None:
 def cli(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "PACTGRAPH_STORE": f"oxigraph:{store}"}
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "pactgraph.api.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
 
 

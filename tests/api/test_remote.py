@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.settings import Settings
-from data import DATA_DIR
-from graph import ingest, load_ontology, open_store, read_sources
+from pactgraph.api.settings import Settings
+from pactgraph.data import DATA_DIR
+from pactgraph.graph import ingest, load_ontology, open_store, read_sources
 from tests.api.conftest import run_server
 from tests.conftest import start_oxigraph_server, start_virtuoso
 

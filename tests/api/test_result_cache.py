@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.result_cache import ResultCache
-from api.settings import Settings
+from pactgraph.api.app import create_app
+from pactgraph.api.result_cache import ResultCache
+from pactgraph.api.settings import Settings
 from tests.api.conftest import TOKEN, Server, serve_app
 
 G = "https://example.org/graph/cache-test"
@@ -193,7 +193,7 @@ def test_the_cache_stays_within_its_size_and_evicts_the_oldest(small_server: Liv
 
 
 def test_lru_unit() -> None:
-    from api.result_cache import CachedAnswer
+    from pactgraph.api.result_cache import CachedAnswer
 
     cache = ResultCache(6100)  # four entries of 1,000 bytes (+ 512 each) fit, not five
 

@@ -77,7 +77,7 @@ def test_the_world_is_deterministic_and_passes_the_shapes(tmp_path: Path) -> Non
         assert one["counts"].get(kind, 0) > 0, kind
     for fmt in ("nt", "ttl"):
         proc = subprocess.run(
-            [sys.executable, "-m", "api.cli", "validate", one["files"][fmt]],
+            [sys.executable, "-m", "pactgraph.api.cli", "validate", one["files"][fmt]],
             capture_output=True,
             text=True,
             cwd=REPO,

@@ -17,11 +17,11 @@ import networkx as nx
 import pytest
 import rdflib
 
-from graph import Store
-from graph.errors import PactgraphError
-from graph.export import Scope, Subgraph, export, filename, select, spell
-from graph.paths import PathQuery
-from graph.projection import Edge, Projection, build
+from pactgraph.graph import Store
+from pactgraph.graph.errors import PactgraphError
+from pactgraph.graph.export import Scope, Subgraph, export, filename, select, spell
+from pactgraph.graph.paths import PathQuery
+from pactgraph.graph.projection import Edge, Projection, build
 
 ID = "https://pactgraph.org/id/"
 PG = "https://pactgraph.org/ontology#"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 
-from graph import Kind, PactgraphError, SourceInput, Store, graph_for, ingest, read_sources
-from graph.formats import RDF_FORMATS
-from ontology import GRAPH_BASE
+from pactgraph.graph import Kind, PactgraphError, SourceInput, Store, graph_for, ingest, read_sources
+from pactgraph.graph.formats import RDF_FORMATS
+from pactgraph.ontology import GRAPH_BASE
 
 PG = "https://pactgraph.org/ontology#"
 ID = "https://pactgraph.org/id/"

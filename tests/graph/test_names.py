@@ -6,9 +6,9 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from graph import Kind, PactgraphError, Store
-from graph.names import Entity, NameIndex, normalise
-from ontology import ID, PG
+from pactgraph.graph import Kind, PactgraphError, Store
+from pactgraph.graph.names import Entity, NameIndex, normalise
+from pactgraph.ontology import ID, PG
 
 IRAN = "https://pactgraph.org/id/state/IRN"
 RUSSIA = "https://pactgraph.org/id/state/RUS"

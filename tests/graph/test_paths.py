@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from graph import Kind, PactgraphError, Store
-from graph.paths import PathQuery, find_paths
-from graph.projection import Projection, build
+from pactgraph.graph import Kind, PactgraphError, Store
+from pactgraph.graph.paths import PathQuery, find_paths
+from pactgraph.graph.projection import Projection, build
 
 ID = "https://pactgraph.org/id/"
 RUS, IRN, SYR, TUR = (ID + f"state/{c}" for c in ("RUS", "IRN", "SYR", "TUR"))

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from graph import Store
-from graph.paths import _TOWARD_CACHE, PathQuery, find_paths
-from graph.projection import Projection, build
+from pactgraph.graph import Store
+from pactgraph.graph.paths import _TOWARD_CACHE, PathQuery, find_paths
+from pactgraph.graph.projection import Projection, build
 
 ID = "https://pactgraph.org/id/"
 RUS, IRN, SYR, TUR, USA = (ID + f"state/{c}" for c in ("RUS", "IRN", "SYR", "TUR", "USA"))

@@ -9,10 +9,10 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from graph import Store
-from graph.dates import valid_on
-from graph.paths import STATUSES, PathQuery, _Search
-from graph.projection import Edge, Projection, build
+from pactgraph.graph import Store
+from pactgraph.graph.dates import valid_on
+from pactgraph.graph.paths import STATUSES, PathQuery, _Search
+from pactgraph.graph.projection import Edge, Projection, build
 
 PG = "https://pactgraph.org/ontology#"
 

@@ -14,8 +14,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
-from data import REFERENCE_DIR, SEED_DIR
-from graph.shacl import (
+from pactgraph.data import REFERENCE_DIR, SEED_DIR
+from pactgraph.graph.shacl import (
     VALIDATION_ONTOLOGY_GRAPH,
     Report,
     UnsupportedShapeError,

@@ -20,15 +20,15 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from api.settings import Settings
-from api.state import AppState
-from data import DATA_DIR
-from graph import Store, ingest, load_ontology, read_sources, snapshot
-from graph.ingest import SourceInput
-from graph.names import NameIndex
-from graph.projection import Projection, ProjectionCache, build
-from graph.workers import QueryWorkers
-from ontology import ENTITY_BASE, PG
+from pactgraph.api.settings import Settings
+from pactgraph.api.state import AppState
+from pactgraph.data import DATA_DIR
+from pactgraph.graph import Store, ingest, load_ontology, read_sources, snapshot
+from pactgraph.graph.ingest import SourceInput
+from pactgraph.graph.names import NameIndex
+from pactgraph.graph.projection import Projection, ProjectionCache, build
+from pactgraph.graph.workers import QueryWorkers
+from pactgraph.ontology import ENTITY_BASE, PG
 
 NEW_STATE = URIRef(ENTITY_BASE + "state/ZZT")
 NEW_TURTLE = f"""
@@ -214,7 +214,7 @@ def test_a_write_from_another_process_makes_the_snapshot_stale(path: Path, tmp_p
     else:
         done = run_python(
             f"""
-            from graph import Store
+            from pactgraph.graph import Store
             db = Store("oxigraph:{path}")
             db.update('INSERT DATA {{ GRAPH <urn:test:zzt> {{ <{NEW_STATE}> a <{PG.State}> ; '
                       '<{RDFS.label}> "Zembla Testland"@en }} }}')
@@ -241,7 +241,7 @@ def test_a_process_killed_during_a_write_leaves_no_trusted_snapshot(path: Path) 
                 f"""
                 import sys, time
                 import pyoxigraph as ox
-                from graph import Store
+                from pactgraph.graph import Store
                 db = Store("oxigraph:{path}")
                 with db.writing():
                     db.oxigraph.add(ox.Quad(ox.NamedNode("{NEW_STATE}"), ox.NamedNode("{RDF.type}"),

@@ -10,7 +10,7 @@ import pytest
 import rdflib.plugins.sparql.evaluate
 from rdflib import Literal, URIRef
 
-from graph import Kind, PactgraphError, Store, open_store
+from pactgraph.graph import Kind, PactgraphError, Store, open_store
 
 A, P, G1, G2 = (URIRef(f"http://example.org/{x}") for x in ("a", "p", "g1", "g2"))
 
@@ -58,7 +58,7 @@ def test_oxigraph_store_persists_across_processes(tmp_path: Path) -> None:
     s.close()
     del s
     code = (
-        f"from graph import open_store; s = open_store('oxigraph:{path}');"
+        f"from pactgraph.graph import open_store; s = open_store('oxigraph:{path}');"
         "print(s.select('SELECT ?o WHERE { ?s ?p ?o }')[0]['o'])"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -68,7 +68,7 @@ def test_oxigraph_store_persists_across_processes(tmp_path: Path) -> None:
 def test_second_writer_is_told_the_store_is_busy(tmp_path: Path) -> None:
     path = tmp_path / "s"
     s = open_store(f"oxigraph:{path}")
-    code = f"from graph import open_store; open_store('oxigraph:{path}')"
+    code = f"from pactgraph.graph import open_store; open_store('oxigraph:{path}')"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode != 0
     assert "open in another process" in done.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 
-from ontology import ONTOLOGY_IRI, ONTOLOGY_PATH, PG, SHAPES_PATH
+from pactgraph.ontology import ONTOLOGY_IRI, ONTOLOGY_PATH, PG, SHAPES_PATH
 
 
 def ontology() -> Graph:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings
-from data import DATA_DIR
-from graph import ingest, load_ontology, open_store, read_sources
+from pactgraph.api.settings import Settings
+from pactgraph.data import DATA_DIR
+from pactgraph.graph import ingest, load_ontology, open_store, read_sources
 from tests.reliability.helpers import FIGURES, TOKEN, Live, live_server
 
 

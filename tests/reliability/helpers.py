@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from api.app import create_app
-from api.settings import Settings
-from graph import Store
+from pactgraph.api.app import create_app
+from pactgraph.api.settings import Settings
+from pactgraph.graph import Store
 from tests.api.conftest import free_port, serve_app
 
 TOKEN = "test-token-0123456789"
@@ -103,7 +103,7 @@ def serve_subprocess(
 
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "pactgraph.api.cli", "serve", "--port", str(port)],
             cwd=ROOT,
             env=full_env,
             stdout=out,

@@ -26,8 +26,8 @@ import pytest
 from rdflib import Graph as RdfGraph
 from rdflib import Literal, URIRef
 
-from graph import Kind, PactgraphError, SourceInput, Store, graph_for, ingest, open_store
-from ontology import ONTOLOGY_GRAPH, ONTOLOGY_PATH
+from pactgraph.graph import Kind, PactgraphError, SourceInput, Store, graph_for, ingest, open_store
+from pactgraph.ontology import ONTOLOGY_GRAPH, ONTOLOGY_PATH
 from tests.reliability.conftest import copy_store
 from tests.reliability.helpers import FIGURES, ROOT, Live, digest, no_trace
 
@@ -260,7 +260,7 @@ def start_ingest(source: Path, store: Path) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "api.cli",
+            "pactgraph.api.cli",
             "ingest",
             str(source),
             "--store",

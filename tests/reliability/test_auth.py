@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-import api.state
+import pactgraph.api.state
 from tests.reliability.conftest import copy_store
 from tests.reliability.helpers import FIGURES, Live, digest, no_trace, serve_subprocess
 
@@ -141,7 +141,7 @@ def test_the_token_is_compared_in_constant_time(server: Live, monkeypatch: pytes
         calls.append((a, b))
         return hmac.compare_digest(a, b)
 
-    monkeypatch.setattr(api.state, "hmac", types.SimpleNamespace(compare_digest=spy))
+    monkeypatch.setattr(pactgraph.api.state, "hmac", types.SimpleNamespace(compare_digest=spy))
     for token in ("x", "test-token-0123456788", "a" * 1000):  # short, near miss, long: all compared
         r = httpx.post(
             server.url + "/update",

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from rdflib import Dataset, Graph, URIRef
 
-from graph import open_store
-from graph.formats import RDF_FORMATS
+from pactgraph.graph import open_store
+from pactgraph.graph.formats import RDF_FORMATS
 from tests.reliability.conftest import copy_store
 from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace, send_query
 
@@ -254,7 +254,7 @@ def test_bad_files_through_the_cli(seeded: Path, tmp_path: Path) -> None:
         path = tmp_path / f"{case}{EXT[fmt]}"
         path.write_bytes(data)
         done = subprocess.run(
-            [sys.executable, "-m", "api.cli", "ingest", str(path)],
+            [sys.executable, "-m", "pactgraph.api.cli", "ingest", str(path)],
             cwd=ROOT,
             env=env,
             capture_output=True,

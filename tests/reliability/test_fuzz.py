@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.settings import Settings
+from pactgraph.api.settings import Settings
 from tests.reliability.conftest import copy_store
 from tests.reliability.helpers import FIGURES, TOKEN, Live, live_server
 

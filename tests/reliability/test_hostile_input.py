@@ -176,7 +176,7 @@ def test_deep_nesting_through_the_cli(seeded: Path, tmp_path: Path, query: str) 
     TRIED["deep SPARQL nesting"] = TRIED.get("deep SPARQL nesting", 0) + 1
     store = copy_store(seeded, tmp_path / "store")
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "query", "-"],
+        [sys.executable, "-m", "pactgraph.api.cli", "query", "-"],
         input=query,
         cwd=ROOT,
         env={**os.environ, "PACTGRAPH_STORE": f"oxigraph:{store}"},
@@ -195,7 +195,7 @@ def test_hostile_files_through_the_cli(seeded: Path, tmp_path: Path, case: str) 
     store = copy_store(seeded, tmp_path / "store")
     path = tmp_path / f"{case}.rdf"
     path.write_bytes(bomb() if case == "bomb" else deep_rdfxml(40_000))
-    from graph import open_store
+    from pactgraph.graph import open_store
 
     with open_store(f"oxigraph:{store}") as db:
         before = digest(db, CLI_SKIP)
@@ -207,7 +207,7 @@ def test_hostile_files_through_the_cli(seeded: Path, tmp_path: Path, case: str) 
 
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "api.cli", "ingest", str(path)],
+            [sys.executable, "-m", "pactgraph.api.cli", "ingest", str(path)],
             cwd=ROOT,
             env={**os.environ, "PACTGRAPH_STORE": f"oxigraph:{store}"},
             capture_output=True,

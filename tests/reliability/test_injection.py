@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from graph import open_store
+from pactgraph.graph import open_store
 from tests.reliability.conftest import copy_store
 from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace, send_query
 
@@ -388,7 +388,7 @@ def test_the_cli_refuses_remote_sources_too(seeded: Path, tmp_path: Path, canary
         path = tmp_path / name
         path.write_text(doc)
         done = subprocess.run(
-            [sys.executable, "-m", "api.cli", "ingest", str(path)],
+            [sys.executable, "-m", "pactgraph.api.cli", "ingest", str(path)],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -401,7 +401,7 @@ def test_the_cli_refuses_remote_sources_too(seeded: Path, tmp_path: Path, canary
     for q in queries(canary.url)[:2] + queries(canary.url)[-2:]:
         tried("SERVICE/LOAD/file:/http: sources")
         done = subprocess.run(
-            [sys.executable, "-m", "api.cli", "query", q],
+            [sys.executable, "-m", "pactgraph.api.cli", "query", q],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.settings import Settings
+from pactgraph.api.settings import Settings
 from tests.api.conftest import run_server
 
 

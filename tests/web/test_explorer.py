@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from api.routers import web
+from pactgraph.api.routers import web
 from tests.conftest import missing
 from tests.web.browser import CHROMIUM, launch
 

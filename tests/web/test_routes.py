@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.routers import web
+from pactgraph.api.routers import web
 from tests.conftest import missing
 
 
