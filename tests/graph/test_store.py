@@ -12,7 +12,7 @@ from rdflib import Literal, URIRef
 
 from pactgraph.graph import Kind, PactgraphError, Store, open_store
 
-A, P, G1, G2 = (URIRef(f"http://example.org/{x}") for x in ("a", "p", "g1", "g2"))
+A, B, P, G1, G2 = (URIRef(f"http://example.org/{x}") for x in ("a", "b", "p", "g1", "g2"))
 
 
 def test_replace_graph_keeps_other_graphs(store: Store) -> None:
@@ -25,10 +25,14 @@ def test_replace_graph_keeps_other_graphs(store: Store) -> None:
 
 
 def test_select_binds_values_without_formatting(store: Store) -> None:
-    store.replace_graphs({G1: [(A, P, Literal('x"} ; DROP ALL ; {"'))]})
-    rows = store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", {"o": Literal('x"} ; DROP ALL ; {"')})
-    assert rows == [{"s": A, "o": rows[0]["o"]}]
-    assert store.count() == 1
+    nasty = Literal('x"} ; DROP ALL ; {"')
+    # Other subjects with other values: a binding that is ignored returns them too.
+    store.replace_graphs({G1: [(A, P, nasty), (B, P, Literal("x")), (B, P, Literal("DROP ALL"))]})
+    query = "SELECT ?s ?o WHERE { ?s ?p ?o }"
+    # Compared as text: Oxigraph gives plain literals back typed xsd:string (the same RDF 1.1 term).
+    assert [(r["s"], str(r["o"])) for r in store.select(query, {"o": nasty})] == [(A, str(nasty))]
+    assert [(r["s"], str(r["o"])) for r in store.select(query, {"s": B, "o": Literal("x")})] == [(B, "x")]
+    assert store.count() == 3
 
 
 def test_bad_query_is_bad_input(store: Store) -> None:
