@@ -1,9 +1,12 @@
 """The pactgraph library: store, ingest, query, validation and statistics.
 
-from pactgraph.graph import open_store, ingest, read_sources
-store = open_store("oxigraph:./store")
+from pathlib import Path
+from pactgraph.graph import ingest, load_ontology, open_store, read_sources
+
+store = open_store("oxigraph:./store")  # or "memory:"
+load_ontology(store)
 ingest(store, read_sources([Path("data")]))
-store.select("SELECT ?s WHERE { ?s a pg:State }")
+store.select("PREFIX pg: <https://pactgraph.org/ontology#> SELECT ?s WHERE { ?s a pg:State }")
 """
 
 from pactgraph.graph.errors import Kind, PactgraphError

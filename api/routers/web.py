@@ -1,12 +1,15 @@
-"""The web explorer: the page at `/`, its own files, and the npm-installed browser libraries.
+"""The web explorer: the page at `/`, its own files, and the browser libraries built into the wheel.
 
-The libraries (Cytoscape.js, YASGUI) are never committed: `npm ci` in `api/static` installs
-them into `api/static/node_modules`, and they are served under `/vendor/`. Without them the
-page still searches, shows entities, lists paths as sentences and runs SPARQL in a textarea.
+The libraries (Cytoscape.js, YASGUI) are never committed: the wheel's build (setup.py) installs
+them with `npm ci` from api/static/package-lock.json into `static/vendor/`, with a manifest that
+lists them or says why they are missing (no npm at build time). They are served under `/vendor/`.
+Without them the page still searches, shows entities, lists paths as sentences and runs SPARQL
+in a textarea, and says which features are off and why.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,28 +26,36 @@ router = APIRouter(include_in_schema=False)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PAGE_DIR = STATIC_DIR / "explorer"
-# Read at each request (not captured at import), so `npm ci` works without a restart.
-NODE_MODULES = STATIC_DIR / "node_modules"
+# Read at each request (not captured at import): an editable install's build may fill it later.
+VENDOR_DIR = STATIC_DIR / "vendor"
+LIBRARIES = ("cytoscape", "yasgui")  # what the page knows how to use
+NOT_BUILT = (
+    "this copy of pactgraph has no built browser libraries (a source checkout: "
+    "`pip install -e .` with npm on the PATH builds them)"
+)
 
-# name -> (folder inside node_modules that is served, the files the page loads from it)
-VENDOR: dict[str, tuple[str, tuple[str, ...]]] = {
-    "cytoscape": ("cytoscape/dist", ("cytoscape.min.js",)),
-    "yasgui": ("@zazuko/yasgui/build", ("yasgui.min.js", "yasgui.min.css")),
-}
 
-
-def npm_command() -> str:
-    """The command that installs the browser libraries for this installed copy of pactgraph."""
-    return f"npm --prefix {STATIC_DIR} ci"
+def vendor_manifest() -> tuple[dict[str, list[str]], str | None]:
+    """The libraries built into this copy (name -> file names) and, when some are missing, why."""
+    try:
+        manifest = json.loads((VENDOR_DIR / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}, NOT_BUILT
+    built = {
+        name: files
+        for name, files in (manifest.get("libraries") or {}).items()
+        if name in LIBRARIES and all((VENDOR_DIR / name / f).is_file() for f in files)
+    }
+    missing = manifest.get("missing") or (None if len(built) == len(LIBRARIES) else NOT_BUILT)
+    return built, missing
 
 
 def vendor_files() -> dict[str, list[str] | None]:
-    """For each library, the URLs the page loads, or None when it is not installed."""
-    out: dict[str, list[str] | None] = {}
-    for name, (folder, files) in VENDOR.items():
-        present = all((NODE_MODULES / folder / f).is_file() for f in files)
-        out[name] = [f"/vendor/{name}/{f}" for f in files] if present else None
-    return out
+    """For each library, the URLs the page loads, or None when it is not built into this copy."""
+    built, _ = vendor_manifest()
+    return {
+        name: [f"/vendor/{name}/{f}" for f in built[name]] if name in built else None for name in LIBRARIES
+    }
 
 
 @lru_cache(maxsize=8)
@@ -76,7 +87,7 @@ async def config(request: Request) -> dict[str, Any]:
 
     return {
         "vendor": vendor_files(),
-        "npm": npm_command(),
+        "vendor_missing": vendor_manifest()[1],
         "hub_classes": await st.run(hub_classes),
         "export_formats": list(EXPORT_FORMATS),
     }
@@ -90,7 +101,10 @@ async def static(path: str, request: Request) -> Response:
 
 @router.api_route("/vendor/{name}/{path:path}", methods=["GET", "HEAD"])
 async def vendor(name: str, path: str, request: Request) -> Response:
-    """A file of an npm-installed library; 404 when the library is not installed."""
-    if name not in VENDOR:
-        raise PactgraphError(Kind.NOT_FOUND, f"no library {name!r}; there are {', '.join(VENDOR)}")
-    return await _serve(NODE_MODULES / VENDOR[name][0], path, request)
+    """A file of a library built into this copy; 404 (saying why) when it is not there."""
+    if name not in LIBRARIES:
+        raise PactgraphError(Kind.NOT_FOUND, f"no library {name!r}; there are {', '.join(LIBRARIES)}")
+    built, missing = vendor_manifest()
+    if name not in built:
+        raise PactgraphError(Kind.NOT_FOUND, f"{name} is not built into this copy: {missing}")
+    return await _serve(VENDOR_DIR / name, path, request)

@@ -1,15 +1,18 @@
-"""The web explorer in a real browser: Debian chromium driven by Playwright, against a real
-uvicorn over a fresh Oxigraph store. Nothing may reach the internet: every request that does
-not go to the test server is aborted and fails the test."""
+"""The web explorer in a real browser: Debian chromium driven by Playwright, against the installed
+wheel's `pactgraph serve` over a fresh Oxigraph store (tests/web/conftest.py), so the page and
+its libraries are the ones `pip install .` puts into site-packages. Nothing may reach the
+internet: every request that does not go to the test server is aborted and fails the test."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from pactgraph.api.routers import web
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
 
 TIMEOUT_MS = 20_000
+NO_NPM = "npm was not on the PATH when this copy of pactgraph was built"
 
 
 @pytest.fixture(scope="module")
@@ -37,41 +41,55 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def site(browser: Browser, explorer_url: str) -> str:
-    """The server, started after the browser so that it stops first: its query workers are
-    forked from this process and hold copies of the Playwright driver's pipes, and the driver
+def checkout_site(browser: Browser, checkout_url: str) -> str:
+    """The checkout's server, started after the browser so that it stops first: its query workers
+    are forked from this process and hold copies of the Playwright driver's pipes, and the driver
     only exits (and Playwright only stops) once they are gone."""
-    return explorer_url
+    return checkout_url
 
 
 @pytest.fixture
-def assets() -> None:
-    """The npm-installed libraries the drawing and the editor need."""
-    if not all(web.vendor_files().values()):
-        missing(f"the explorer's npm assets are not installed: run `{web.npm_command()}`")
+def assets(explorer_url: str) -> None:
+    """The npm-built libraries the drawing and the editor need, in the installed wheel."""
+    cfg = httpx.get(explorer_url + "/explorer/config").json()
+    if not all(cfg["vendor"].values()):
+        missing(f"the installed wheel has no explorer libraries: {cfg['vendor_missing']}")
 
 
 @pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=site, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    outside: list[str] = []
-    errors: list[str] = []
+def new_page(browser: Browser) -> Iterator[Callable[[str], Page]]:
+    """Pages on a server, each in its own context that refuses every request elsewhere."""
+    opened: list[tuple[object, list[str], list[str]]] = []
 
-    def is_outside(url: str) -> bool:
-        return not url.startswith(site) and not url.startswith("data:")
+    def make(site: str) -> Page:
+        context = browser.new_context(base_url=site, viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        outside: list[str] = []
+        errors: list[str] = []
 
-    def refuse(route: Route) -> None:
-        outside.append(route.request.url)
-        route.abort()
+        def is_outside(url: str) -> bool:
+            return not url.startswith(site) and not url.startswith("data:")
 
-    context.route(is_outside, refuse)
-    pg = context.new_page()
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not outside, f"the page reached outside the server: {outside}"
-    assert not errors, f"errors in the page: {errors}"
+        def refuse(route: Route) -> None:
+            outside.append(route.request.url)
+            route.abort()
+
+        context.route(is_outside, refuse)
+        pg = context.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        opened.append((context, outside, errors))
+        return pg
+
+    yield make
+    for context, outside, errors in opened:
+        context.close()  # type: ignore[attr-defined]
+        assert not outside, f"the page reached outside the server: {outside}"
+        assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(new_page: Callable[[str], Page], explorer_url: str) -> Page:
+    return new_page(explorer_url)
 
 
 def open_explorer(page: Page, hash: str = "") -> None:
@@ -186,18 +204,24 @@ def test_sparql_editor_runs_a_query_into_a_table(page: Page) -> None:
     assert "format=csv" in csv and "isoAlpha3" in csv
 
 
-def test_without_npm_assets_search_paths_and_plain_sparql_still_work(
-    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_without_the_libraries_the_page_says_why_and_search_paths_and_plain_sparql_work(
+    new_page: Callable[[str], Page], checkout_site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(web, "NODE_MODULES", tmp_path)  # as after `pip install .` alone
+    (tmp_path / "manifest.json").write_text(json.dumps({"libraries": {}, "missing": NO_NPM}))
+    monkeypatch.setattr(web, "VENDOR_DIR", tmp_path)  # as a wheel built without npm
+    page = new_page(checkout_site)
     open_explorer(page, "#paths?from=Russia&from=Iran&to=Syria&as_of=2024-11-01")
     notice = page.locator("#notice")
     assert notice.is_visible()
-    assert f"npm --prefix {web.STATIC_DIR} ci" in notice.inner_text()
+    text = notice.inner_text()
+    assert text.startswith(
+        "The graph drawing (Cytoscape.js) and the SPARQL editor (YASGUI) are off: " + NO_NPM
+    )
+    assert "install npm" in text
 
     page.locator("#path-list .sentence").first.wait_for()
     assert "Government of Bashar al-Assad" in page.locator("#path-list").inner_text()
-    assert "needs Cytoscape.js" in page.locator("#path-graph").inner_text()
+    assert page.locator("#path-graph").inner_text() == f"The drawing is off: {NO_NPM}."
 
     open_explorer(page, "#sparql")
     page.click("#sparql-examples button:has-text('Memberships of Iran')")

@@ -1,11 +1,11 @@
 // The pactgraph explorer: search, entity pages, a path finder and a SPARQL editor over the
-// HTTP API of the same server. Plain JavaScript, no build step. Cytoscape.js and YASGUI are
-// loaded from /vendor/ when `npm ci` has installed them; without them the page still works,
-// with path sentences instead of a drawing and a plain textarea instead of the editor.
+// HTTP API of the same server. Plain JavaScript, no build step of its own. Cytoscape.js and YASGUI
+// are loaded from /vendor/, where the wheel's build puts them from npm; without them the page
+// still works, with path sentences instead of a drawing and a plain textarea for SPARQL.
 "use strict";
 
 const app = {
-  config: { vendor: {}, npm: "", hub_classes: [], export_formats: [] },
+  config: { vendor: {}, vendor_missing: null, hub_classes: [], export_formats: [] },
   hubClasses: new Set(),
   libs: { cytoscape: false, yasgui: false },
   yasgui: null,
@@ -253,16 +253,24 @@ async function boot() {
   document.body.dataset.ready = "true";
 }
 
+/** Why a library is off: the build's reason when it is not in this copy, else a failed load. */
+function whyOff(name) {
+  if (!(app.config.vendor || {})[name]) return app.config.vendor_missing || "it is not built into this copy of pactgraph";
+  return "its files did not load in this browser (see the console)";
+}
+
 function showNotice() {
-  const missing = [];
-  if (!app.libs.cytoscape) missing.push("the graph drawing (Cytoscape.js)");
-  if (!app.libs.yasgui) missing.push("the SPARQL editor (YASGUI)");
-  if (!missing.length) return;
+  const off = [];
+  if (!app.libs.cytoscape) off.push(["the graph drawing (Cytoscape.js)", whyOff("cytoscape")]);
+  if (!app.libs.yasgui) off.push(["the SPARQL editor (YASGUI)", whyOff("yasgui")]);
+  if (!off.length) return;
+  const what = off.map(([w]) => w).join(" and ");
+  const reasons = [...new Set(off.map(([, r]) => r))].join("; ");
   const note = $("notice");
   note.replaceChildren(
-    h("span", {}, `${missing.join(" and ").replace(/^t/, "T")} need the browser libraries from npm. Install them with `),
-    h("code", {}, app.config.npm || "npm --prefix api/static ci"),
-    h("span", {}, " and reload. Search, entity pages, path sentences and plain SPARQL work meanwhile."),
+    h("span", {}, `${what.charAt(0).toUpperCase()}${what.slice(1)} ${off.length > 1 ? "are" : "is"} off: ${reasons}. `),
+    h("span", {}, "To turn them on, install npm (Node.js) and reinstall pactgraph from its source with pip; "
+      + "the build puts them into the package. Search, entity pages, path sentences and plain SPARQL work meanwhile."),
   );
   note.hidden = false;
 }
@@ -745,7 +753,7 @@ function drawPaths(data) {
   const elements = pathElements(data);
   if (!app.libs.cytoscape) {
     box.classList.add("unavailable");
-    box.replaceChildren(h("p", { class: "muted" }, "The drawing needs Cytoscape.js: ", h("code", {}, app.config.npm)));
+    box.replaceChildren(h("p", { class: "muted" }, `The drawing is off: ${whyOff("cytoscape")}.`));
     return;
   }
   if (window.pactgraphCy) window.pactgraphCy.destroy();
