@@ -351,6 +351,81 @@ def export_cmd(
         err.print(f"{len(sub.nodes)} nodes{edges}: {written} bytes to {output}", highlight=False)
 
 
+@app.command("import")
+def import_cmd(
+    dataset_name: Annotated[
+        str, typer.Argument(metavar="DATASET", help="cow-states, archigos, reign, un-members, wikidata")
+    ],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="the dataset's file(s), as the publisher distributes them")
+    ] = None,
+    store: StoreOption = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", help="wikidata: a saved WDQS JSON answer, not the live query"),
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="skip rows that cannot be read, and list them")
+    ] = False,
+    review_dir: Annotated[
+        Path | None, typer.Option("--review-dir", help="where the person-review file goes (default: .)")
+    ] = None,
+) -> None:
+    """Import a dataset file into one named graph per release (replaced whole; all or nothing)."""
+    from pactgraph.graph.importers import dataset, read_files, run_import
+
+    paths = list(files or []) + ([from_file] if from_file else [])
+    db = _open(store)
+    try:
+        ds = dataset(dataset_name)
+        if not paths and ds.name == "wikidata":
+            from pactgraph.graph.importers.wikidata import fetch
+
+            err.print("asking the Wikidata query service (one query, up to a minute)…", highlight=False)
+            inputs = [fetch()]
+        else:
+            inputs = read_files(paths)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bar:
+            task = bar.add_task(f"import {ds.name}", total=1)
+
+            def progress(what: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=max(total, 1), description=f"{ds.name}: {what}")
+
+            load_ontology(db)
+            result = run_import(
+                db,
+                ds.name,
+                inputs,
+                skip_bad_rows=skip_bad_rows,
+                progress=progress,
+                review_dir=review_dir or Path.cwd(),
+            )
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        db.close()
+    out.print(f"{result.triples} triples from {result.rows} rows into {result.graph}", highlight=False)
+    for e in result.skipped:
+        out.print(f"skipped: {e}", highlight=False, markup=False)
+    if result.persons_new or result.persons_merged:
+        out.print(
+            f"persons: {result.persons_merged} matched to persons already known, {result.persons_new} new",
+            highlight=False,
+        )
+    if result.review_file:
+        out.print(
+            f"{result.near_misses} near miss(es) not merged, for review: {result.review_file}",
+            highlight=False,
+        )
+
+
 @app.command("serve")
 def serve_cmd(
     store: StoreOption = None,

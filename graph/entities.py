@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
+from pactgraph.graph.dates import valid_on
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.projection import Edge, Projection
 from pactgraph.graph.store import Store
@@ -62,8 +64,9 @@ def _fact(proj: Projection, entity: str, edge: Edge, other: str) -> dict[str, An
     return fact
 
 
-def describe(store: Store, proj: Projection, iri: str) -> dict[str, Any]:
-    """The entity's own statements from the store and its facts from the projection."""
+def describe(store: Store, proj: Projection, iri: str, as_of: date | None = None) -> dict[str, Any]:
+    """The entity's own statements from the store and its facts from the projection; with
+    `as_of`, only the facts that held on that day, and for a state its leaders and statehood then."""
     node = URIRef(iri)
     rows = store.select("SELECT ?e ?p ?o WHERE { ?e ?p ?o FILTER(isLiteral(?o)) }", {"e": node})
     types = store.select("SELECT DISTINCT ?e ?c WHERE { ?e a ?c }", {"e": node})
@@ -94,11 +97,17 @@ def describe(store: Store, proj: Projection, iri: str) -> dict[str, Any]:
         for other in sorted(proj.graph.neighbors(iri), key=proj.label):
             neighbours.append({"id": other, "label": proj.label(other), "class": proj.classes.get(other, "")})
             for edge in proj.graph[iri][other]["facts"]:
+                if as_of is not None and not valid_on(edge.start, edge.end, as_of):
+                    continue
                 group = (
                     proj.classes.get(other, "") if other in proj.hubs else edge.predicate.rsplit("#", 1)[-1]
                 )
                 facts[group].append(_fact(proj, iri, edge, other))
-    return {
+    if as_of is not None:
+        # Neighbours are those the facts of the day still link to.
+        linked = {f["node"]["id"] for group in facts.values() for f in group}
+        neighbours = [n for n in neighbours if n["id"] in linked]
+    answer = {
         "id": iri,
         "label": proj.label(iri),
         "labels": sorted(labels, key=lambda x: (x.get("lang", ""), x["value"])),
@@ -113,6 +122,36 @@ def describe(store: Store, proj: Projection, iri: str) -> dict[str, Any]:
         },
         "neighbours": neighbours,
     }
+    if as_of is not None:
+        answer["as_of"] = _as_of(store, iri, [str(t["c"]) for t in types], as_of)
+    return answer
+
+
+def _as_of(store: Store, iri: str, classes: list[str], day: date) -> dict[str, Any]:
+    """What held on `day` beyond the projection's facts: for a state, its leaders by role and
+    source, its statehood spells and its UN membership, each with its sources."""
+    from pactgraph.graph.timeline import held_on, leaders_on, statehood, un_membership
+
+    out: dict[str, Any] = {"date": day.isoformat()}
+    if str(PG.State) not in classes:
+        return out
+    leaders = leaders_on(store, iri, day)
+    spells = [
+        {k: s[k] for k in ("spell", "start", "end", "ongoing_as_of", "source")}
+        for s in statehood(store, iri)
+        if held_on(s["start"], s["end"], s["ongoing_as_of"], s["exclusive"], day).holds
+    ]
+    un = un_membership(store, iri, day)
+    out["leaders"] = leaders["leaders"]
+    out["statehood"] = spells
+    out["in_state_system"] = bool(spells)
+    out["un_member"] = un["member"]
+    out["un_membership"] = un["readings"]
+    used = {s["id"]: s for s in leaders["sources"] + un["sources"]}
+    for s in spells:
+        used.setdefault(s["source"], {"id": s["source"], "label": ""})
+    out["sources"] = sorted(used.values(), key=lambda s: s["id"])
+    return out
 
 
 def describe_rdf(store: Store, iri: str) -> str:

@@ -21,7 +21,14 @@ router = APIRouter(tags=["entities"])
     summary="One entity: names, classes, identifiers, dated facts, neighbours",
     responses=documented_200("application/json"),
 )
-async def entity(request: Request, name: str, format: str | None = None) -> Any:
+async def entity(
+    request: Request,
+    name: str,
+    format: str | None = None,
+    as_of: Annotated[
+        str | None, Query(description="YYYY-MM-DD: the facts that held then; a state's leaders and statehood")
+    ] = None,
+) -> Any:
     """`name` is a label, an alias, an ISO code, a Wikidata id, a local id (state/IRN) or an IRI.
     JSON by default; Turtle, JSON-LD and the other RDF formats by Accept or format=."""
     st = state(request)
@@ -35,7 +42,8 @@ async def entity(request: Request, name: str, format: str | None = None) -> Any:
         fmt = choose("graph", accept, format)
         result = await st.run(lambda: answer(st.store, describe_rdf(st.store, found.iri), fmt))
         return Response(result.body, media_type=result.media_type)
-    return await st.run(lambda: describe(st.store, st.projection(), found.iri))
+    day = as_of_date(as_of) if as_of else None
+    return await st.run(lambda: describe(st.store, st.projection(), found.iri, day))
 
 
 @router.get("/search", summary="Entities by name, alias, prefix and fuzzy match, ranked")
