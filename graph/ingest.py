@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
@@ -92,6 +93,15 @@ def _check_rdfxml(data: bytes, name: str) -> None:
             raise PactgraphError(
                 Kind.BAD_INPUT, f"{name}: XML elements nested more than {MAX_XML_DEPTH} levels deep"
             )
+    # Oxigraph's parser keeps what it read when the document stops early (the root element never
+    # closed, a cut inside a tag): a truncated upload would replace a graph with its first part.
+    # Expat reads the whole document (entities and depth are bounded above): well-formed to the end.
+    try:
+        expat.ParserCreate().Parse(data, True)
+    except expat.ExpatError as exc:
+        raise PactgraphError(
+            Kind.BAD_INPUT, f"{name}: not well-formed XML, or it ends before its root element closes ({exc})"
+        ) from exc
 
 
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
