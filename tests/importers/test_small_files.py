@@ -180,7 +180,7 @@ def test_wikidata_recorded_answer(store: Store) -> None:
     # 7 rows: one duplicate (the country's and the office's statement of one tenure), one without start.
     assert result.rows == 5
     assert result.persons_merged == 2  # Putin and Biden, by their Wikidata ids
-    now = leaders_on(store, E + "state/RUS", date(2025, 1, 1), "head-of-state")
+    now = leaders_on(store, E + "state/RUS", date(2025, 1, 1), "head-of-state", ["wikidata"])
     (putin,) = now["leaders"]
     assert putin["person"]["id"] == E + "person/vladimir-putin"
     assert (
