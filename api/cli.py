@@ -1,29 +1,43 @@
-"""The `pactgraph` command: ingest, validate, query, stats and serve, each with --store."""
+"""The `pactgraph` command: serve, ingest, validate, query, path, entity, search, export, stats.
+
+Every command takes --store. Read commands work while `pactgraph serve` holds an on-disk store:
+they ask that server over HTTP and print the same output (api/readers.py); writes go to its
+POST /ingest. Exit codes: 1 invalid data, 2 bad input, 3 store busy, 4 any other error.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from pactgraph.api.address import announce, client_url, running_server, withdraw
+from pactgraph.api.readers import ExportParams, PathParams, Reader, open_reader
 from pactgraph.graph import (
     PactgraphError,
     Store,
-    answer,
+    default_store_url,
     ingest,
     load_ontology,
     open_store,
     read_sources,
-    stats,
 )
 from pactgraph.graph.errors import Kind
 from pactgraph.graph.ingest import validate_sources
+from pactgraph.graph.sparql import query_form
+
+if TYPE_CHECKING:
+    import uvicorn
 
 app = typer.Typer(
     help="pactgraph: a knowledge graph of states, leaders and agreements.",
@@ -40,7 +54,11 @@ StoreOption = Annotated[
         "--store", envvar="PACTGRAPH_STORE", help="memory:, oxigraph:PATH (default under ~/.local/share)"
     ),
 ]
-EXIT = {Kind.INVALID: 1, Kind.BAD_INPUT: 2, Kind.BUSY: 3}
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD: only relations valid then")]
+StatusOption = Annotated[
+    str, typer.Option(help="minimum claim status: confirmed, reported, disputed, denied")
+]
+EXIT = {Kind.INVALID: 1, Kind.BAD_INPUT: 2, Kind.BUSY: 3}  # anything else: 4
 
 
 def _fail(exc: PactgraphError) -> typer.Exit:
@@ -49,10 +67,36 @@ def _fail(exc: PactgraphError) -> typer.Exit:
 
 
 def _open(url: str | None) -> Store:
+    """The store, for a command that writes; held by a running server, the error names it."""
     try:
         return open_store(url)
     except PactgraphError as exc:
+        server = running_server(url or default_store_url()) if exc.kind == Kind.BUSY else None
+        if server is not None:
+            exc = PactgraphError(exc.kind, f"{exc.message} (it is serving at {server}: {server}/ingest)")
         raise _fail(exc) from None
+
+
+def _reader(url: str | None) -> Reader:
+    """The store for a command that only reads: opened here, or asked of the server holding it."""
+    try:
+        return open_reader(
+            url or default_store_url(),
+            wait=lambda: err.print("the store is held by a server that is still starting; waiting…"),
+        )
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 @app.command("ingest")
@@ -101,14 +145,14 @@ def validate_cmd(
     ] = None,
 ) -> None:
     """Check files against the SHACL shapes without writing anything; exit 1 when invalid."""
-    db = open_store(store) if store else None
+    reader = _reader(store) if store else None
     try:
-        report = validate_sources(db, read_sources(paths, fmt))
+        report = validate_sources(reader.context_store() if reader else None, read_sources(paths, fmt))
     except PactgraphError as exc:
         raise _fail(exc) from None
     finally:
-        if db:
-            db.close()
+        if reader:
+            reader.close()
     if report.conforms:
         out.print("conforms: every shape holds")
         return
@@ -137,22 +181,28 @@ def query_cmd(
         if sparql.startswith("@")
         else sparql
     )
-    db = _open(store)
+    kind = query_form(text)
+    wanted = fmt if fmt != "table" else "turtle" if kind == "graph" else "json"
+    reader = _reader(store)
     try:
-        result = answer(db, text, "json" if fmt == "table" else fmt if fmt != "table" else None)
-        if fmt == "table" and result.kind == "graph":
-            result = answer(db, text, "turtle")
+        body, truncated = reader.sparql(text, wanted)
     except PactgraphError as exc:
         raise _fail(exc) from None
     finally:
-        db.close()
-    if fmt != "table" or result.kind == "graph":
-        sys.stdout.write(result.body.decode("utf-8"))
-        if not result.body.endswith(b"\n"):
+        reader.close()
+    if truncated is not None:
+        err.print(
+            f"[yellow]note:[/] the server at {reader.where} cut the answer at {truncated} rows "
+            "(its PACTGRAPH_MAX_ROWS)",
+            highlight=False,
+        )
+    if fmt != "table" or kind == "graph":
+        sys.stdout.write(body.decode("utf-8"))
+        if not body.endswith(b"\n"):
             sys.stdout.write("\n")
         return
-    data = json.loads(result.body)
-    if result.kind == "ask":
+    data = json.loads(body)
+    if "boolean" in data:
         out.print("true" if data["boolean"] else "false")
         return
     names = data["head"]["vars"]
@@ -165,19 +215,21 @@ def query_cmd(
 @app.command("stats")
 def stats_cmd(store: StoreOption = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Triples per named graph and instances per class."""
-    db = _open(store)
+    reader = _reader(store)
     try:
-        s = stats(db)
+        s = reader.stats()
+    except PactgraphError as exc:
+        raise _fail(exc) from None
     finally:
-        db.close()
+        reader.close()
     if as_json:
-        out.print_json(data={"triples": s.triples, "graphs": s.graphs, "classes": s.classes})
+        out.print_json(data=s)
         return
-    graphs = Table("named graph", "triples", title=f"{s.triples} triples")
-    for g, n in s.graphs.items():
+    graphs = Table("named graph", "triples", title=f"{s['triples']} triples")
+    for g, n in s["graphs"].items():
         graphs.add_row(g, str(n))
     classes = Table("class", "instances")
-    for c, n in s.classes.items():
+    for c, n in s["classes"].items():
         classes.add_row(c, str(n))
     out.print(graphs)
     out.print(classes)
@@ -188,42 +240,23 @@ def path_cmd(
     sources: Annotated[list[str], typer.Argument(help="one or more actors: names, ISO codes, ids")],
     to: Annotated[str, typer.Option("--to", help="the target actor")],
     store: StoreOption = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD: only relations valid then")
-    ] = None,
+    as_of: AsOfOption = None,
     max_hops: Annotated[int, typer.Option("--max-hops", help="longest path, in edges")] = 4,
     limit: Annotated[int, typer.Option(help="paths per source")] = 5,
-    status: Annotated[
-        str, typer.Option(help="minimum claim status: confirmed, reported, disputed, denied")
-    ] = "denied",
+    status: StatusOption = "denied",
     via: Annotated[list[str] | None, typer.Option(help="allowed predicates or classes")] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="barred predicates or classes")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="the same JSON as GET /paths")] = False,
 ) -> None:
     """How do these actors connect to the target? Ranked paths, each told in one sentence."""
-    from pactgraph.graph.dates import as_of_date
-    from pactgraph.graph.names import NameIndex
-    from pactgraph.graph.paths import PathQuery, find_paths
-    from pactgraph.graph.projection import build
-
-    db = _open(store)
+    params = PathParams(sources, to, max_hops, limit, as_of, status, tuple(via or ()), tuple(exclude or ()))
+    reader = _reader(store)
     try:
-        names = NameIndex.build(db)
-        query = PathQuery(
-            tuple(dict.fromkeys(names.resolve(s).iri for s in sources)),
-            names.resolve(to).iri,
-            max_hops,
-            limit,
-            as_of_date(as_of) if as_of else None,
-            status.lower(),
-            tuple(via or ()),
-            tuple(exclude or ()),
-        )
-        result = find_paths(build(db), query)
+        result = reader.paths(params)
     except PactgraphError as exc:
         raise _fail(exc) from None
     finally:
-        db.close()
+        reader.close()
     if as_json:
         out.print_json(data=result)
         return
@@ -241,21 +274,88 @@ def path_cmd(
             out.print(f"  • {c['node']['label']}: {c['text']}", highlight=False, markup=False)
 
 
+@app.command("entity")
+def entity_cmd(
+    name: Annotated[str, typer.Argument(help="a label, alias, ISO code, Wikidata id, local id or IRI")],
+    store: StoreOption = None,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the same JSON as GET /entities/NAME")] = False,
+) -> None:
+    """One entity: names, classes, identifiers, its facts with dates, status and sources."""
+    reader = _reader(store)
+    try:
+        e = reader.entity(name, as_of)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        reader.close()
+    if as_json:
+        out.print_json(data=e)
+        return
+    _print_entity(e)
+
+
+def _print_entity(e: dict[str, Any]) -> None:
+    say = lambda text: out.print(text, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+    say(f"{e['label']} ({e['class'] or 'entity'}) {e['id']}")
+    if e["aliases"]:
+        say("also: " + " · ".join(a["value"] for a in e["aliases"]))
+    for key, value in e["identifiers"].items():
+        say(f"{key.replace('_', ' ')}: {value}")
+    for p in e["properties"]:
+        say(f"{p['label']}: {p['value']}")
+    for group, facts in e["facts"].items():
+        table = Table("fact", "start", "end", "status", "sources", title=group, title_justify="left")
+        for f in facts:
+            others = "; ".join(f"{w['role']}: {w['label']}" for w in f.get("with", []) if w["id"] != e["id"])
+            text = f"{e['label']} {f['label']} {f['node']['label']}" + (f" ({others})" if others else "")
+            sources = ", ".join(s.rsplit("/", 1)[-1] for s in f["evidence"]["sources"])
+            table.add_row(text, f["start"] or "", f["end"] or "", f["status"], sources)
+        out.print(table, highlight=False)
+
+
+@app.command("search")
+def search_cmd(
+    text: Annotated[str, typer.Argument(help="what to look for: a name, part of one, a code, a typo")],
+    store: StoreOption = None,
+    type: Annotated[str | None, typer.Option(help="a class, e.g. State, Person, Organisation")] = None,
+    limit: Annotated[int, typer.Option(help="hits to show")] = 10,
+    offset: Annotated[int, typer.Option(help="hits to skip")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="the same JSON as GET /search")] = False,
+) -> None:
+    """Entities by name, alias, code, prefix and fuzzy match, best first."""
+    reader = _reader(store)
+    try:
+        found = reader.search(text, type, limit, offset)
+    except PactgraphError as exc:
+        raise _fail(exc) from None
+    finally:
+        reader.close()
+    if as_json:
+        out.print_json(data=found)
+        return
+    table = Table("label", "id", "class", "matched", "how", title=f"{found['total']} match(es)")
+    for h in found["hits"]:
+        classes = ", ".join(c.rsplit("#", 1)[-1] for c in h["classes"])
+        table.add_row(h["label"], h["local_id"], classes, h["matched"], h["how"])
+    out.print(table, highlight=False)
+
+
 @app.command("export")
 def export_cmd(
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write, or - for stdout")],
     fmt: Annotated[
-        str, typer.Option("--format", help="graphml, gexf, cyjs, turtle, nquads, trig, jsonld")
+        str,
+        typer.Option(
+            "--format",
+            help="graphml, gexf, cyjs (Cytoscape desktop's .cyjs), turtle, nquads, trig, jsonld",
+        ),
     ] = "graphml",
     store: StoreOption = None,
     around: Annotated[str | None, typer.Option(help="only the neighbourhood of this entity")] = None,
     depth: Annotated[int, typer.Option(help="hops from --around")] = 1,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD: only relations valid then")
-    ] = None,
-    status: Annotated[
-        str, typer.Option(help="minimum claim status: confirmed, reported, disputed, denied")
-    ] = "denied",
+    as_of: AsOfOption = None,
+    status: StatusOption = "denied",
     sources: Annotated[
         list[str] | None, typer.Option("--from", help="path query sources (with --to)")
     ] = None,
@@ -268,87 +368,52 @@ def export_cmd(
 ) -> None:
     """Export the graph, an entity's neighbourhood or a path query's answer for Gephi, Cytoscape,
     yEd or another RDF store; written as it streams, into FILE only once complete."""
-    import os
-    import tempfile
-
-    from pactgraph.graph.dates import as_of_date
-    from pactgraph.graph.export import Scope, export, export_format, select, total
-    from pactgraph.graph.names import NameIndex
-    from pactgraph.graph.paths import PathQuery
-    from pactgraph.graph.projection import build
-
-    db = _open(store)
+    params = ExportParams(
+        fmt, around, depth, as_of, status, tuple(sources or ()), to, max_hops, limit, include_literals
+    )
+    to_stdout = str(output) == "-"
+    reader = _reader(store)
     try:
-        chosen = export_format(fmt)
-        if bool(sources) != (to is not None):
-            raise PactgraphError(Kind.BAD_INPUT, "a path export needs both --from and --to")
-        day = as_of_date(as_of) if as_of else None
-        names = NameIndex.build(db)
-        query = None
-        if sources and to is not None:
-            query = PathQuery(
-                tuple(dict.fromkeys(names.resolve(s).iri for s in sources)),
-                names.resolve(to).iri,
-                max_hops,
-                limit,
-                day,
-                status.lower(),
-            )
-        root = names.resolve(around).iri if around is not None else None
-        sub = select(db, build(db), Scope(root, depth, query, day, status.lower()))
-        elements = total(sub, chosen.name)
-        to_stdout = str(output) == "-"
-        target = sys.stdout.buffer if to_stdout else None
-        tmp = None
-        if target is None:
-            # A partial file never takes the name: write beside it, rename when done.
-            fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent.resolve())
-            target = os.fdopen(fd, "wb")
-        written = 0
-        try:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar:
-                task = bar.add_task(f"export {chosen.name}", total=elements)
-                for chunk in export(
-                    db,
-                    sub,
-                    chosen.name,
-                    include_literals,
-                    progress=lambda done: bar.update(task, completed=done),
-                ):
-                    target.write(chunk)
-                    written += len(chunk)
-            target.flush()
-            if tmp is not None:
-                target.close()
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the export private
-                os.replace(tmp, output)
-                tmp = None
-        finally:
-            if tmp is not None:
-                target.close()
-                os.unlink(tmp)
+        with _progress() as bar:
+            task = bar.add_task(f"export {fmt}", total=None)
+            result = reader.export(params, progress=lambda done: bar.update(task, completed=done))
+            bar.update(task, total=result.nodes + (result.edges or 0))
+            written = _write(result.chunks, output, to_stdout)
     except PactgraphError as exc:
         raise _fail(exc) from None
     except OSError as exc:
         raise _fail(PactgraphError(Kind.BAD_INPUT, f"cannot write {output}: {exc.strerror or exc}")) from None
     finally:
-        db.close()
+        reader.close()
     if not to_stdout:
-        edges = (
-            ""
-            if chosen.name in ("turtle", "nquads", "trig", "jsonld")
-            else f", {elements - len(sub.nodes)} edges"
-        )
-        err.print(f"{len(sub.nodes)} nodes{edges}: {written} bytes to {output}", highlight=False)
+        edges = "" if result.edges is None else f", {result.edges} edges"
+        err.print(f"{result.nodes} nodes{edges}: {written} bytes to {output}", highlight=False)
+
+
+def _write(chunks: Any, output: Path, to_stdout: bool) -> int:
+    """Write the chunks to stdout, or to a file beside `output` renamed to it once complete."""
+    written = 0
+    if to_stdout:
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+            written += len(chunk)
+        sys.stdout.buffer.flush()
+        return written
+    # A partial file never takes the name: write beside it, rename when done.
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent.resolve())
+    try:
+        with os.fdopen(fd, "wb") as target:
+            for chunk in chunks:
+                target.write(chunk)
+                written += len(chunk)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the export private
+        os.replace(tmp, output)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return written
 
 
 @app.command("import")
@@ -442,22 +507,41 @@ def serve_cmd(
     from pactgraph.api.settings import Settings
 
     settings = Settings.from_env(store=store, access_log=access_log)
+    db = _open(settings.store)
+    config = uvicorn.Config(
+        create_app(settings, db),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=settings.access_log,
+        loop="uvloop" if _installed("uvloop") else "asyncio",
+        http="httptools" if _installed("httptools") else "h11",
+    )
+    # Beside the store, so that read commands run meanwhile ask this server (api/readers.py).
+    address = announce(settings.store, client_url(host, port))
+    server = _uvicorn_server(config, on_stop=lambda: withdraw(address))
     try:
-        db = open_store(settings.store)
-    except PactgraphError as exc:
-        raise _fail(exc) from None
-    try:
-        uvicorn.run(
-            create_app(settings, db),
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=settings.access_log,
-            loop="uvloop" if _installed("uvloop") else "asyncio",
-            http="httptools" if _installed("httptools") else "h11",
-        )
+        server.run()
     finally:
+        withdraw(address)
         db.close()
+    if not server.started:
+        raise typer.Exit(4)  # uvicorn has said why (the port in use, the app failed to start)
+
+
+def _uvicorn_server(config: uvicorn.Config, on_stop: Callable[[], None]) -> uvicorn.Server:
+    """uvicorn's Server, calling `on_stop` once it has shut down: uvicorn re-raises the SIGINT or
+    SIGTERM that stopped it when it is done, which ends the process before any `finally` runs."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            try:
+                await super().shutdown(sockets)
+            finally:
+                on_stop()
+
+    return Server(config)
 
 
 def _installed(module: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
@@ -33,8 +34,11 @@ MAX_LIMIT = 100
 FUZZY_CUTOFF = 70.0
 CLOSEST_CUTOFF = 50.0
 
-# How a search hit matched, best first; the tier decides the rank before the score does.
-_TIERS = {"exact": 0, "alias": 1, "prefix": 2, "fuzzy": 3}
+# How a search hit matched, best first; the tier decides the rank before the score does. A
+# "typo" is a whole name or alias a few edits from what was typed ("Irna" for Iran); it is
+# answered as "fuzzy", but ranks before names that only resemble the query in part.
+_TIERS = {"exact": 0, "alias": 1, "prefix": 2, "typo": 3, "fuzzy": 4}
+_ANSWERED_AS = {"typo": "fuzzy"}
 
 # Types whose instances are documents and graphs, not actors or facts: never a name's answer.
 _NOT_ENTITIES = (PG.Source, PG.SourceGraph)
@@ -132,6 +136,12 @@ def normalise(text: str) -> str:
         out.append(ch if ch.isalnum() else " ")
     name = " ".join("".join(out).split())
     return name[4:] if name.startswith("the ") else name
+
+
+def typos_allowed(norm: str) -> int:
+    """How many edits a search forgives in a name of this length: none in one or two letters,
+    one in three to five, two in longer ones (as search engines' "auto" fuzziness does)."""
+    return 0 if len(norm) < 3 else 1 if len(norm) <= 5 else 2
 
 
 def _check_text(text: object, what: str) -> str:
@@ -472,13 +482,14 @@ class NameIndex:
         yield self._by_alias.get(norm, ())
 
     def closest(self, text: str, n: int = 5) -> list[dict[str, Any]]:
-        """Up to `n` entities whose names come closest to `text` (rapidfuzz WRatio), best first."""
+        """Up to `n` entities whose names come closest to `text`, best first: names a few typos
+        away from the whole of it, then names that resemble it (rapidfuzz WRatio)."""
         norm = normalise(text)
         if not norm or not self._norms:
             return []
         out: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for i, score in self._fuzzy(norm, CLOSEST_CUTOFF, limit=n * 8):
+        for i, score in [*self._typos(norm), *self._fuzzy(norm, CLOSEST_CUTOFF, limit=n * 8)]:
             iri = self._name_iri[i]
             if iri in seen:
                 continue
@@ -537,7 +548,7 @@ class NameIndex:
         ranked = sorted(
             best.items(), key=lambda kv: (kv[1][0], -kv[1][1], self._entities[kv[0]].label.casefold(), kv[0])
         )
-        hows = {tier: how for how, tier in _TIERS.items()}
+        hows = {tier: _ANSWERED_AS.get(how, how) for how, tier in _TIERS.items()}
         hits = [
             Hit(self._entities[iri], round(score, 1), matched, hows[tier])
             for iri, (tier, score, matched) in ranked[offset : offset + limit]
@@ -562,8 +573,25 @@ class NameIndex:
                     self._name_iri[i], "prefix", fuzz.ratio(norm, self._norms[i]) * weight, self._name_text[i]
                 )
                 at = blob.find(needle, at + 1)
+        for i, score in self._typos(norm):
+            offer(self._name_iri[i], "typo", score, self._name_text[i])
         for i, score in self._fuzzy(norm, FUZZY_CUTOFF):
             offer(self._name_iri[i], "fuzzy", score, self._name_text[i])
+
+    def _typos(self, norm: str) -> list[tuple[int, float]]:
+        """Name rows within a few edits of the whole of `norm` (a swap of two letters is one),
+        fewest edits first, as (row, score): the score is the share of letters left as typed."""
+        allowed = typos_allowed(norm)
+        if not allowed or not self._unique:
+            return []
+        out: list[tuple[int, float]] = []
+        for name, edits, u in process.extract(
+            norm, self._unique, scorer=OSA.distance, processor=None, limit=None, score_cutoff=allowed
+        ):
+            score = 100.0 * (1 - edits / max(len(norm), len(name)))
+            out.extend((i, score) for i in self._unique_rows[u])
+        out.sort(key=lambda hit: -hit[1])
+        return out
 
     def _fuzzy(self, norm: str, cutoff: float, limit: int | None = None) -> list[tuple[int, float]]:
         """Name rows whose WRatio with `norm` reaches `cutoff`, best first, as (row, score).

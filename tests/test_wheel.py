@@ -78,7 +78,7 @@ def test_the_console_script_runs_from_anywhere(wheel: Installed, tmp_path: Path)
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    for command in ("serve", "query", "path", "export", "stats"):
+    for command in ("serve", "query", "path", "entity", "search", "export", "stats"):
         assert command in done.stdout, command
     # and what it imports is the installed copy, not the checkout; the old top-level names are gone
     where = subprocess.run(

@@ -12,7 +12,17 @@ from fastapi.responses import StreamingResponse
 from pactgraph.api.state import state
 from pactgraph.graph.dates import as_of_date
 from pactgraph.graph.errors import Kind, PactgraphError
-from pactgraph.graph.export import FORMATS, MAX_DEPTH, Scope, Subgraph, export_format, filename, select
+from pactgraph.graph.export import (
+    FORMATS,
+    MAX_DEPTH,
+    RDF_EXPORTS,
+    Scope,
+    Subgraph,
+    export_format,
+    filename,
+    select,
+    total,
+)
 from pactgraph.graph.export import export as export_chunks
 from pactgraph.graph.paths import MAX_HOPS, MAX_LIMIT, PathQuery
 
@@ -99,8 +109,13 @@ async def export(
         return select(st.store, st.projection(), scope)
 
     sub = await st.run(choose)
+    elements = await st.run(lambda: total(sub, fmt.name))
+    # What `pactgraph export` reports when it asks a running server (api/readers.py).
+    counts = {"X-Pactgraph-Nodes": str(len(sub.nodes))}
+    if fmt.name not in RDF_EXPORTS:
+        counts["X-Pactgraph-Edges"] = str(elements - len(sub.nodes))
     return StreamingResponse(
         _gathered(export_chunks(st.store, sub, fmt.name, include_literals)),
         media_type=fmt.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename(sub, fmt.name)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename(sub, fmt.name)}"', **counts},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -110,24 +111,31 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-@pytest.fixture()
-def serving(store_dir: Path) -> Iterator[str]:
+def start_serve(store_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`pactgraph serve` on the store, once /readyz answers."""
     port = free_port()
     env = {**os.environ, "PACTGRAPH_STORE": f"oxigraph:{store_dir}"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pactgraph.api.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pactgraph.api.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return proc, url
+
+
+@pytest.fixture()
+def serving(store_dir: Path, tmp_path: Path) -> Iterator[str]:
+    proc, url = start_serve(store_dir, tmp_path / "serve.log")
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         yield url
     finally:
         proc.terminate()
@@ -142,3 +150,108 @@ def test_ingest_while_serving_says_so(store_dir: Path, serving: str, tmp_path: P
     # and the running server still answers, with the data intact
     r = httpx.get(serving + "/sparql", params={"query": CSPA})
     assert len(r.json()["results"]["bindings"]) == 2
+
+
+# Read commands as a user runs them, each printing what they print; compared with and without
+# a server holding the store. Exports go to a file, named by the placeholder OUT.
+READS = {
+    "path": ["path", "Russia", "Iran", "--to", "Syria"],
+    "path as of, json": ["path", "Russia", "Iran", "--to", "Syria", "--as-of", "2024-11-01", "--json"],
+    "query table": ["query", CSPA],
+    "query csv": ["query", CSPA, "--format", "csv"],
+    "construct": ["query", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o ; <" + PG + "isoAlpha3> 'IRN' }"],
+    "stats": ["stats", "--json"],
+    "entity": ["entity", "Islamic Republic of Iran"],
+    "entity as of, json": ["entity", "state/SYR", "--as-of", "2024-11-01", "--json"],
+    "search": ["search", "Irna", "--json"],
+    "search by type": ["search", "nato", "--type", "Organisation"],
+    "export": ["export", "--format", "gexf", "--around", "Syria", "--as-of", "2024-11-01", "--output", "OUT"],
+    "unknown name": ["entity", "Atlantis"],
+    "bad date": ["path", "Iran", "--to", "Syria", "--as-of", "someday"],
+    "validate": ["validate", str(DATA_DIR / "reference" / "memberships.csv"), "--store", "STORE"],
+}
+
+
+def run_reads(store_dir: Path, out_dir: Path) -> dict[str, tuple[int, str, str, bytes]]:
+    """Each command's exit code, output, error output and written file."""
+    done: dict[str, tuple[int, str, str, bytes]] = {}
+    for name, args in READS.items():
+        out = out_dir / f"{len(done)}.export"
+        argv = [str(out) if a == "OUT" else f"oxigraph:{store_dir}" if a == "STORE" else a for a in args]
+        r = cli(*argv, store=store_dir)
+        stderr = r.stderr.replace(str(out), "OUT")
+        done[name] = (r.returncode, r.stdout, stderr, out.read_bytes() if out.exists() else b"")
+    return done
+
+
+@pytest.fixture(scope="module")
+def read_locally(
+    store_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[int, str, str, bytes]]:
+    return run_reads(store_dir, tmp_path_factory.mktemp("local"))
+
+
+def test_read_commands_answer_the_same_while_serve_holds_the_store(
+    read_locally: dict[str, tuple[int, str, str, bytes]], store_dir: Path, serving: str, tmp_path: Path
+) -> None:
+    # the store is the server's: opened here, it would be busy (so what follows came over HTTP)
+    assert cli("ingest", str(DATA_DIR / "reference" / "states.ttl"), store=store_dir).returncode == 3
+    served = run_reads(store_dir, tmp_path)
+    for name in READS:
+        assert served[name] == read_locally[name], name
+    # and the answers are the real ones, not two copies of the same mistake
+    code, path, _, _ = read_locally["path"]
+    assert code == 0 and path.startswith(
+        "Russia → Syria\n  1. (3 hops) Russia supported Government of Bashar al-Assad"
+    )
+    assert "Iran → Syria" in path and "What they share" in path
+    assert read_locally["entity"][1].startswith("Iran (State) https://pactgraph.org/id/state/IRN")
+    hits = json.loads(read_locally["search"][1])["hits"]
+    assert hits[0]["local_id"] == "state/IRN"
+    code, _, err, gexf = read_locally["export"]
+    assert code == 0 and b"<gexf" in gexf and b"Syria" in gexf
+    assert re.fullmatch(r"\d+ nodes, \d+ edges: \d+ bytes to OUT\n", err), err
+    assert (
+        read_locally["unknown name"][:2] == (4, "")
+        and "no entity named 'Atlantis'" in read_locally["unknown name"][2]
+    )
+    assert read_locally["bad date"][0] == 2
+    assert read_locally["validate"][:2] == (0, "conforms: every shape holds\n")
+
+
+def test_serve_writes_its_address_beside_the_store_and_removes_it(store_dir: Path, tmp_path: Path) -> None:
+    address = store_dir.with_name(store_dir.name + ".pactgraph") / "server.json"
+    proc, url = start_serve(store_dir, tmp_path / "serve.log")
+    try:
+        found = json.loads(address.read_text())
+        assert found == {"url": url, "pid": proc.pid, "store": f"oxigraph:{store_dir}"}
+    finally:
+        proc.terminate()  # SIGTERM, as a service manager stops it
+        proc.wait(timeout=20)
+    assert not address.exists()
+    # a server killed outright leaves its file: nobody answers there, so reads open the store
+    address.write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": 2**22 + 1, "store": "x"}))
+    try:
+        done = cli("stats", "--json", store=store_dir)
+        assert done.returncode == 0 and json.loads(done.stdout)["classes"][PG + "State"] == 195
+    finally:
+        address.unlink()
+
+
+def test_a_store_held_by_another_program_is_busy(store_dir: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); sys.stdin.read()",
+            str(store_dir),
+        ],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        time.sleep(1.5)
+        done = cli("stats", store=store_dir)
+        assert done.returncode == 3
+        assert "open in another process" in done.stderr
+    finally:
+        holder.communicate(b"")

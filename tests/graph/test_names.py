@@ -7,7 +7,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from pactgraph.graph import Kind, PactgraphError, Store
-from pactgraph.graph.names import Entity, NameIndex, normalise
+from pactgraph.graph.names import Entity, NameIndex, normalise, typos_allowed
 from pactgraph.ontology import ID, PG
 
 IRAN = "https://pactgraph.org/id/state/IRN"
@@ -88,7 +88,7 @@ def test_kremlin_is_the_presidential_administration(index: NameIndex) -> None:
 
 
 def test_entities_without_labels_resolve_by_id(index: NameIndex) -> None:
-    local = "membership/state-CZE--org-nato--1999-03-12"
+    local = "membership/state-CZE--org-nato--1999-03-12--nato-member-countries"
     entity = index.resolve(local)
     assert entity.iri == str(ID[local])
     assert entity.label == local
@@ -220,6 +220,29 @@ def test_misspelt_russia_is_a_fuzzy_hit(index: NameIndex) -> None:
     first = index.search("Rusia").hits[0]
     assert (first.entity.iri, first.how, first.matched) == (RUSSIA, "fuzzy", "Russia")
     assert first.score >= 70
+
+
+def test_a_typo_of_a_whole_name_ranks_before_names_that_only_resemble_it(index: NameIndex) -> None:
+    # "Irna" is one swap from "Iran"; longer names holding "ir", "na" or "ran" score higher on
+    # partial resemblance, and used to rank Iran 7th
+    hits = index.search("Irna").hits
+    assert (hits[0].entity.iri, hits[0].how, hits[0].matched, hits[0].score) == (IRAN, "fuzzy", "Iran", 75.0)
+    assert index.search("Pakstan").hits[0].entity.local_id == "state/PAK"
+    assert index.search("Syra", type="State").hits[0].entity.local_id == "state/SYR"
+    # the names that start with what was typed still come first ("Fran" is also one letter from Iran)
+    assert [h.entity.local_id for h in index.search("Fran", type="State").hits[:2]] == [
+        "state/FRA",
+        "state/IRN",
+    ]
+    # and a lookup that fails names Iran first among the closest
+    assert error(index.resolve, "Irna").detail["closest"][0]["id"] == IRAN
+
+
+@pytest.mark.parametrize(
+    ("norm", "edits"), [("ir", 0), ("irn", 1), ("irna", 1), ("rusia", 1), ("pakstan", 2)]
+)
+def test_typos_forgiven_grow_with_the_length_of_the_name(norm: str, edits: int) -> None:
+    assert typos_allowed(norm) == edits
 
 
 def test_ranking_exact_label_then_alias_then_prefix(index: NameIndex) -> None:
