@@ -34,6 +34,7 @@ from pactgraph.graph import (
 )
 from pactgraph.graph.errors import Kind
 from pactgraph.graph.ingest import validate_sources
+from pactgraph.graph.labels import fact_text
 from pactgraph.graph.sparql import query_form
 
 if TYPE_CHECKING:
@@ -262,16 +263,17 @@ def path_cmd(
         return
     labels = {n["id"]: n["label"] for n in result["query"]["from"]}
     target = result["query"]["to"]["label"]
+    # One line per path, however long: the terminal wraps it, a pipe or a file gets it whole.
     for group in result["paths"]:
         out.print(f"[bold]{labels[group['from']]} → {target}[/]", highlight=False)
         if not group["paths"]:
             out.print(f"  no path within {max_hops} hops", highlight=False)
         for i, p in enumerate(group["paths"], 1):
-            out.print(f"  {i}. ({p['hops']} hops) {p['text']}", highlight=False, markup=False)
+            out.print(f"  {i}. ({p['hops']} hops) {p['text']}", highlight=False, markup=False, soft_wrap=True)
     if result["connections"]:
         out.print("[bold]What they share[/]", highlight=False)
         for c in result["connections"]:
-            out.print(f"  • {c['node']['label']}: {c['text']}", highlight=False, markup=False)
+            out.print(f"  • {c['node']['label']}: {c['text']}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("entity")
@@ -307,8 +309,11 @@ def _print_entity(e: dict[str, Any]) -> None:
     for group, facts in e["facts"].items():
         table = Table("fact", "start", "end", "status", "sources", title=group, title_justify="left")
         for f in facts:
-            others = "; ".join(f"{w['role']}: {w['label']}" for w in f.get("with", []) if w["id"] != e["id"])
-            text = f"{e['label']} {f['label']} {f['node']['label']}" + (f" ({others})" if others else "")
+            text = fact_text(e, f)
+            # the hub's other parties the sentence does not name (what an arms transfer is used in…)
+            rest = [w for w in f.get("with", []) if w["id"] != e["id"] and w["label"] not in text]
+            if rest:
+                text += " (" + "; ".join(f"{w['role']}: {w['label']}" for w in rest) + ")"
             sources = ", ".join(s.rsplit("/", 1)[-1] for s in f["evidence"]["sources"])
             table.add_row(text, f["start"] or "", f["end"] or "", f["status"], sources)
         out.print(table, highlight=False)

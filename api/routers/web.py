@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pactgraph.api.state import state
 from pactgraph.graph import Kind, PactgraphError
 from pactgraph.graph.export import FORMATS as EXPORT_FORMATS
+from pactgraph.graph.labels import hub_verbs
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,7 +79,8 @@ async def page() -> FileResponse:
 
 @router.get("/explorer/config")
 async def config(request: Request) -> dict[str, Any]:
-    """What the page needs to know about this server: installed libraries and hub classes."""
+    """What the page needs to know about this server: built libraries, hub classes and the verbs
+    that tell a hub between two actors (the words of path sentences), export formats."""
     st = state(request)
 
     def hub_classes() -> list[str]:
@@ -89,6 +91,7 @@ async def config(request: Request) -> dict[str, Any]:
         "vendor": vendor_files(),
         "vendor_missing": vendor_manifest()[1],
         "hub_classes": await st.run(hub_classes),
+        "hub_verbs": hub_verbs(),
         "export_formats": list(EXPORT_FORMATS),
     }
 

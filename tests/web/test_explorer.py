@@ -113,7 +113,8 @@ def test_search_then_entity_page_shows_dated_sourced_facts(page: Page) -> None:
 
     row = page.locator("tr.fact", has_text="Comprehensive Strategic Partnership Agreement")
     cells = row.locator("td").all_inner_texts()
-    assert "is a signatory of" in cells[0]
+    # a fact through a hub reads as the verb between the actors, as path sentences do
+    assert cells[0].startswith("Iran signed Comprehensive Strategic Partnership Agreement with Russia")
     assert cells[1] == "2025-01-17"  # start: the signing date
     assert cells[3] == "confirmed"
     assert "russia-iran-pact-2025" in cells[4]
@@ -125,10 +126,48 @@ def test_search_then_entity_page_shows_dated_sourced_facts(page: Page) -> None:
     graphml = page.locator("#downloads a", has_text="GraphML").get_attribute("href") or ""
     assert "around=state%2FIRN" in graphml and "format=graphml" in graphml
 
-    # clicking a fact opens that entity
-    row.locator("a.entity-link", has_text="Comprehensive Strategic Partnership Agreement").click()
+    # memberships made from CSV rows have no name of their own: never "has the membership Membership"
+    facts = page.locator("#entity .fact-text").all_inner_texts()
+    assert "Iran is a member of BRICS" in facts
+    assert not [f for f in facts if "has the membership" in f or "state-IRN--" in f]
+
+    # the drawing of its neighbourhood: labels as large on screen as the page's small print
+    page.wait_for_function(
+        "window.pactgraphNeighbourhoodCy && window.pactgraphNeighbourhoodCy.nodes().length > 10"
+    )
+    sizes = page.evaluate(
+        "(() => { const cy = window.pactgraphNeighbourhoodCy;"
+        " return cy.nodes().map(n => parseFloat(n.style('font-size')) * cy.zoom()); })()"
+    )
+    assert min(sizes) >= 10, sizes
+
+    # clicking a fact's verb opens the hub, its other end that entity
+    row.locator("a.hub-link").click()
     page.wait_for_url(re.compile(r"#entity/agreement/russia-iran-cspa-2025$"))
     page.wait_for_selector("#entity h1:has-text('Comprehensive Strategic Partnership Agreement')")
+
+
+def test_a_failed_lookup_does_not_leave_the_last_entity_s_downloads(page: Page) -> None:
+    open_explorer(page, "#entity/state/IRN")
+    page.wait_for_selector("#downloads a:has-text('GraphML')")
+    assert "around=state%2FIRN" in (
+        page.locator("#downloads a", has_text="GraphML").get_attribute("href") or ""
+    )
+    page.evaluate("location.hash = '#entity/Irna'")
+    page.wait_for_selector("#entity .error")
+    assert "Did you mean: Iran" in page.locator("#entity .error").inner_text()
+    assert page.locator("#downloads").inner_text().startswith("Download the whole graph")
+    graphml = page.locator("#downloads a", has_text="GraphML").get_attribute("href") or ""
+    assert "around" not in graphml
+    assert page.locator("#downloads a", has_text="Cytoscape (.cyjs)").count() == 1
+
+
+def test_a_typo_in_the_search_box_suggests_the_right_state_first(page: Page) -> None:
+    open_explorer(page)
+    page.fill("#search", "Irna")
+    first = page.locator(".suggestions:visible li").first
+    first.wait_for()
+    assert first.locator(".hit-label").inner_text() == "Iran"
 
 
 @pytest.mark.usefixtures("assets")

@@ -5,7 +5,7 @@
 "use strict";
 
 const app = {
-  config: { vendor: {}, vendor_missing: null, hub_classes: [], export_formats: [] },
+  config: { vendor: {}, vendor_missing: null, hub_classes: [], hub_verbs: {}, export_formats: [] },
   hubClasses: new Set(),
   libs: { cytoscape: false, yasgui: false },
   yasgui: null,
@@ -13,7 +13,7 @@ const app = {
 };
 
 const FORMAT_NAMES = {
-  graphml: "GraphML", gexf: "GEXF", cyjs: "Cytoscape JSON", turtle: "Turtle",
+  graphml: "GraphML", gexf: "GEXF", cyjs: "Cytoscape (.cyjs)", turtle: "Turtle",
   nquads: "N-Quads", trig: "TriG", jsonld: "JSON-LD",
 };
 
@@ -190,10 +190,43 @@ function statusBadge(status) {
   return h("span", { class: `status status-${status}` }, status);
 }
 
-/** A node's label; hubs without a name of their own (memberships) are named by their class. */
+/** Names for hubs no source names, said from an entity page's facts ("is a member of BRICS"). */
+const hubNames = new Map();
+
+/** A node's label; a hub without a name of its own (a membership made from a CSV row) is named by
+ * what the entity page said of it, else by its class, never by its id. */
 function displayLabel(node) {
   const unnamed = !node.label || node.label === String(node.id).split("/").pop();
-  return unnamed && node.class ? humanize(node.class) : node.label;
+  if (!unnamed) return node.label;
+  return hubNames.get(node.id) || (node.class ? humanize(node.class) : localId(node.id));
+}
+
+function localName(iri) {
+  return String(iri).split(/[#/]/).pop();
+}
+
+/** A fact through a hub as the verb between the entity and the hub's other actors, as path
+ * sentences tell hubs (the verbs come from the server; graph/labels.py's fact_text says the same
+ * on the CLI): {verb, others, rest}, or null when the fact does not read that way. */
+function hubVerb(entity, f) {
+  const verbs = (app.config.hub_verbs || {})[f.node.class];
+  if (!verbs || f.direction !== "backward") return null;
+  const role = localName(f.predicate);
+  const [first, second] = verbs.roles;
+  const [verb, othersRole] = role === first ? [verbs.active, second] : role === second ? [verbs.passive, first] : [];
+  const parties = (f.with || []).filter((w) => w.id !== entity.id);
+  const others = parties.filter((w) => w.role === othersRole);
+  if (!verb || !others.length) return null;
+  const item = verb.includes("{item}") ? parties.find((w) => w.role === "item") : null;
+  return {
+    verb: verb.replace("{item}", item ? item.label : "arms").replace("{hub}", f.node.label),
+    others,
+    rest: parties.filter((w) => w.role !== othersRole && w !== item),
+  };
+}
+
+function listed(nodes) {
+  return nodes.map((n, i) => [i ? (i === nodes.length - 1 ? " and " : ", ") : "", entityLink(n)]);
 }
 
 function entityLink(node, text) {
@@ -391,6 +424,7 @@ function suggest(input, onPick) {
 async function showEntity(id) {
   const box = $("entity");
   box.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  setDownloads("the whole graph", null); // until this entity is found: never the previous one's
   let e;
   try {
     e = await getJSON(entityUrl(id));
@@ -399,11 +433,11 @@ async function showEntity(id) {
     return;
   }
   const here = localId(e.id);
-  setDownloads(`around ${e.label}`, new URLSearchParams({ around: here, depth: "1" }));
+  setDownloads(`around ${displayLabel(e)}`, new URLSearchParams({ around: here, depth: "1" }));
 
   const ids = Object.entries(e.identifiers || {});
   const header = h("div", { class: "entity-head" },
-    h("h1", {}, e.label, " ", classBadge(e.class)),
+    h("h1", {}, displayLabel(e), " ", classBadge(e.class)),
     e.aliases.length ? h("p", { class: "aliases" }, "Also: ", e.aliases.map((a) => a.value).join(" · ")) : null,
     (e.properties || []).map((p) => h("p", { class: "property" },
       p.label === "comment" ? null : h("span", { class: "muted" }, humanize(p.label), ": "), p.value)),
@@ -419,6 +453,12 @@ async function showEntity(id) {
   );
 
   const groups = Object.entries(e.facts || {});
+  for (const [, rows] of groups) {
+    for (const f of rows) {
+      const said = hubVerb(e, f);
+      if (said) hubNames.set(f.node.id, `${e.label} ${said.verb} ${said.others.map((w) => displayLabel(w)).join(", ")}`);
+    }
+  }
   const facts = groups.length
     ? groups.map(([group, rows]) => factTable(e, group, rows))
     : [h("p", { class: "muted" }, "No facts about this entity yet.")];
@@ -440,12 +480,16 @@ async function showEntity(id) {
 function factTable(entity, group, rows) {
   const body = rows.map((f) => {
     const node = f.node;
-    const others = (f.with || []).filter((w) => w.id !== entity.id);
+    const said = hubVerb(entity, f);
+    const others = said ? said.rest : (f.with || []).filter((w) => w.id !== entity.id);
     return h("tr", { class: `fact status-row-${f.status}` },
       h("td", { class: "fact-text" },
-        h("span", { class: "subject" }, entity.label), " ",
-        h("span", { class: "reading" }, f.label), " ",
-        entityLink(node),
+        h("span", { class: "subject" }, displayLabel(entity)), " ",
+        said
+          // the verb leads to the hub itself (the membership, the sanction…), with its own sources
+          ? [h("a", { href: entityHref(node.id), class: "reading hub-link", title: `${humanize(node.class)}: ${displayLabel(node)}` }, said.verb),
+            " ", listed(said.others)]
+          : [h("span", { class: "reading" }, f.label), " ", entityLink(node)],
         others.length ? h("div", { class: "with" }, others.map((w, i) => [
           i ? "; " : "", h("span", { class: "muted" }, humanize(w.role).toLowerCase(), ": "), entityLink(w),
         ])) : null,
@@ -511,20 +555,25 @@ async function drawNeighbourhood(container, id) {
       container.replaceChildren(h("p", { class: "muted" }, `Too many neighbours to draw (${data.elements.length} elements).`));
       return;
     }
+    // Hubs (memberships, sanctions, agreements…) say what they are when pointed at: the facts
+    // beside the drawing tell each of them, and a crowded ring of their labels would not read.
     const nodes = data.elements.filter((el) => !("target" in el.data)).map((el) => ({
       data: { ...el.data, label: displayLabel(el.data), hub: Boolean(el.data.hub), color: classColour(el.data.class) },
-      classes: el.data.id === data.data.root ? "endpoint" : "",
+      classes: el.data.id === data.data.root ? "endpoint" : el.data.hub ? "quiet" : "",
     }));
     const ids = new Set(nodes.map((n) => n.data.id));
     const edges = data.elements.filter((el) => "target" in el.data);
     const drawable = edges.filter((el) => ids.has(el.data.source) && ids.has(el.data.target));
     if (drawable.length < edges.length) console.warn(`${edges.length - drawable.length} edges with unknown ends`);
-    const elements = [...nodes, ...drawable];
-    window.pactgraphNeighbourhoodCy = drawGraph(container, elements, {
-      // the entity in the middle, its neighbours on a ring wide enough for their labels
-      name: "concentric", animate: false, padding: 20, minNodeSpacing: Math.max(30, 600 / nodes.length),
-      concentric: (n) => (n.hasClass("endpoint") ? 2 : 1), levelWidth: () => 1,
+    const elements = [...nodes, ...drawable.map((el) => ({ ...el, classes: "quiet" }))];
+    const cy = drawGraph(container, elements, {
+      // the entity in the middle, the hubs linking it on a ring, the actors it touches on an outer
+      // ring, where their labels have room; an edge says what it is when a node is pointed at
+      name: "concentric", animate: false, padding: 10, minNodeSpacing: 40,
+      concentric: (n) => (n.hasClass("endpoint") ? 3 : n.data("hub") ? 2 : 1), levelWidth: () => 1,
     });
+    readableLabels(cy);
+    window.pactgraphNeighbourhoodCy = cy;
   } catch (err) {
     container.replaceChildren(h("p", { class: "muted" }, `Could not draw the neighbourhood: ${err.message}`));
   }
@@ -562,6 +611,8 @@ const GRAPH_STYLE = [
   { selector: 'edge[status = "reported"]', style: { "line-style": "dashed", "line-color": "#d08c00", "target-arrow-color": "#d08c00" } },
   { selector: 'edge[status = "disputed"]', style: { "line-style": "dotted", "line-color": "#b05" } },
   { selector: 'edge[status = "denied"]', style: { "line-style": "dotted", "line-color": "#c33", "target-arrow-color": "#c33" } },
+  { selector: ".quiet", style: { "text-opacity": 0 } },
+  { selector: ".quiet.near", style: { "text-opacity": 1, "z-index": 10, "text-background-color": "#fff", "text-background-opacity": 0.9 } },
   { selector: ".faded", style: { opacity: 0.15 } },
   { selector: "node:selected", style: { "overlay-opacity": 0.15 } },
 ];
@@ -577,9 +628,27 @@ function drawGraph(container, elements, layout) {
     cy.center();
   }
   cy.on("tap", "node", (evt) => { location.hash = entityHref(evt.target.id()); });
-  cy.on("mouseover", "node", () => { container.style.cursor = "pointer"; });
-  cy.on("mouseout", "node", () => { container.style.cursor = ""; });
+  cy.on("mouseover", "node", (evt) => {
+    container.style.cursor = "pointer";
+    evt.target.addClass("near").connectedEdges().addClass("near");
+  });
+  cy.on("mouseout", "node", (evt) => {
+    container.style.cursor = "";
+    evt.target.removeClass("near").connectedEdges().removeClass("near");
+  });
   return cy;
+}
+
+/** Labels as large on screen as at zoom 1, whatever zoom fitting the drawing into its panel
+ * took (a crowded neighbourhood fits at half size, where 11-pixel labels would read as 5). */
+function readableLabels(cy) {
+  const z = cy.zoom();
+  cy.style()
+    .selector("node").style({ "font-size": 11 / z, "text-max-width": 120 / z, "text-margin-y": 3 / z })
+    .selector("node[?hub]").style({ "font-size": 10 / z })
+    .selector("node.endpoint").style({ "font-size": 13 / z })
+    .selector("edge").style({ "font-size": 10 / z })
+    .update();
 }
 
 function legend(box, classes) {
@@ -683,6 +752,7 @@ async function runPaths(q) {
     data = await getJSON("/paths?" + q);
   } catch (err) {
     showError(list, err);
+    setDownloads("the whole graph", null); // not the paths of an earlier query
     return;
   }
   // Show the resolved names in the form.
