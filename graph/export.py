@@ -3,7 +3,8 @@
 A `Subgraph` is chosen over the projection (the whole graph, the neighbourhood of one
 entity, or the union of a path query's answer; `as_of` and a minimum claim status filter
 facts and n-ary nodes), then written as GraphML, GEXF 1.3 (time spells for Gephi's
-timeline), Cytoscape JSON, or RDF (Turtle, N-Quads, TriG, JSON-LD) of its nodes.
+timeline), Cytoscape desktop's .cyjs, or RDF (Turtle, N-Quads, TriG, JSON-LD) of its nodes;
+an entity's neighbourhood is also given as Cytoscape.js elements (`cytoscape_elements`).
 
 Every writer is a generator of chunks: the output is never held in memory, so a graph
 of a million triples streams to a client or a file with memory bounded by the projection

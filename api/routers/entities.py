@@ -67,7 +67,7 @@ async def search(
     }
 
 
-@router.get("/neighbourhood/{name:path}", summary="The subgraph around an entity, as Cytoscape JSON")
+@router.get("/neighbourhood/{name:path}", summary="The subgraph around an entity, as Cytoscape.js elements")
 async def neighbourhood(
     request: Request,
     name: str,

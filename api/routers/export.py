@@ -1,4 +1,4 @@
-"""Downloads of the graph or a part of it: GraphML, GEXF, Cytoscape JSON and RDF."""
+"""Downloads of the graph or a part of it: GraphML, GEXF, Cytoscape desktop's .cyjs, and RDF."""
 
 from __future__ import annotations
 
@@ -61,7 +61,13 @@ async def _gathered(chunks: Iterator[bytes], size: int = GATHER) -> AsyncIterato
 )
 async def export(
     request: Request,
-    format: Annotated[str, Query(description=f"one of {', '.join(FORMATS)}")] = "graphml",
+    format: Annotated[
+        str,
+        Query(
+            description=f"one of {', '.join(FORMATS)}; cyjs is Cytoscape desktop's .cyjs file "
+            "(GET /neighbourhood answers the other shape, Cytoscape.js elements)"
+        ),
+    ] = "graphml",
     around: Annotated[str | None, Query(description="an entity: its neighbourhood only")] = None,
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="hops from `around`")] = 1,
     as_of: Annotated[str | None, Query(description="YYYY-MM-DD: only relations valid then")] = None,
