@@ -54,6 +54,7 @@ def pages(page: Page, url: str, out: Path) -> None:
     page.wait_for_timeout(200)
     page.screenshot(path=str(out / "search.png"))
     print(f"wrote {out / 'search.png'}")
+    page.fill("#search", "")
     shoot(page, url, "#sparql", "document.querySelector('#yasgui .yasqe') !== null", out / "sparql.png")
 
 
