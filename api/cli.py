@@ -1,4 +1,4 @@
-"""The `pactgraph` command: serve, ingest, validate, query, path, entity, search, export, stats.
+"""The `pactgraph` command: serve, ingest, validate, query, path, entity, search, export, stats, template.
 
 Every command takes --store. Read commands work while `pactgraph serve` holds an on-disk store:
 they ask that server over HTTP and print the same output (api/readers.py); writes go to its
@@ -33,7 +33,7 @@ from pactgraph.graph import (
     read_sources,
 )
 from pactgraph.graph.errors import Kind
-from pactgraph.graph.ingest import validate_sources
+from pactgraph.graph.ingest import context_from, validate_sources
 from pactgraph.graph.labels import fact_text
 from pactgraph.graph.sparql import query_form
 
@@ -142,13 +142,30 @@ def validate_cmd(
     paths: Annotated[list[Path], typer.Argument(help="files or directories to check")],
     fmt: Annotated[str | None, typer.Option("--format", help="override the format for every file")] = None,
     store: Annotated[
-        str | None, typer.Option("--store", help="also resolve references against this store (default: none)")
+        str | None,
+        typer.Option(
+            "--store", help="resolve references against this store (default: the bundled data of data/)"
+        ),
     ] = None,
 ) -> None:
-    """Check files against the SHACL shapes without writing anything; exit 1 when invalid."""
+    """Check files against the SHACL shapes without writing anything; exit 1 when invalid.
+
+    What the files refer to (a source, a state, an organisation) may be described elsewhere: in
+    the store given with --store, or else in the bundled data, which is the context then (a file
+    that is itself bundled is checked in place of its bundled copy). The first line says which."""
     reader = _reader(store) if store else None
     try:
-        report = validate_sources(reader.context_store() if reader else None, read_sources(paths, fmt))
+        sources = read_sources(paths, fmt)
+        if reader is not None:
+            context: Any = reader.context_store()
+            out.print(f"context: the store {store}", highlight=False)
+        else:
+            from pactgraph.data import DATA_DIR
+
+            bundled = read_sources([DATA_DIR])
+            context = context_from(bundled)
+            out.print(f"context: the bundled data ({len(bundled)} files under {DATA_DIR})", highlight=False)
+        report = validate_sources(context, sources)
     except PactgraphError as exc:
         raise _fail(exc) from None
     finally:
@@ -547,6 +564,66 @@ def _uvicorn_server(config: uvicorn.Config, on_stop: Callable[[], None]) -> uvic
                 on_stop()
 
     return Server(config)
+
+
+# The example files, in the order the template lists them (each refers only to those before it
+# and to the bundled data).
+TEMPLATE_FILES = (
+    "sources",
+    "persons",
+    "organisations",
+    "offices",
+    "agreements",
+    "tenures",
+    "memberships",
+    "sanctions",
+    "support",
+    "participations",
+    "statements",
+)
+
+
+@app.command("template")
+def template_cmd(
+    what: Annotated[str, typer.Argument(help="csv: the CSV layout for facts added by hand")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="only the rows of one kind (source, person, membership…)")
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="what each column holds, kind by kind")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
+    ] = None,
+) -> None:
+    """A CSV to fill in: the header and one example row per kind of fact (true, sourced facts from
+    data/examples/, that ingest as they are on top of the bundled data). Keep the header, replace
+    the rows; `--explain` says what each column holds for each kind."""
+    from pactgraph.data import DATA_DIR
+    from pactgraph.graph.csvfacts import COLUMNS, KINDS, layout
+
+    if what != "csv":
+        raise _fail(PactgraphError(Kind.BAD_INPUT, f"no template {what!r}: the one template is csv"))
+    if kind is not None and kind not in KINDS:
+        raise _fail(PactgraphError(Kind.BAD_INPUT, f"--kind is one of {', '.join(KINDS)}, not {kind!r}"))
+    if explain:
+        out.print(layout(), highlight=False, markup=False, soft_wrap=True)
+        return
+    lines = [",".join(COLUMNS)]
+    for name in TEMPLATE_FILES:
+        rows = (DATA_DIR / "examples" / f"example-{name}.csv").read_text(encoding="utf-8").splitlines()
+        if rows[0] != lines[0]:
+            raise _fail(
+                PactgraphError(Kind.UNAVAILABLE, f"example-{name}.csv does not have the template's header")
+            )
+        lines += [r for r in rows[1:] if r and (kind is None or r.split(",", 1)[0] == kind)]
+    text = "\n".join(lines) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(PactgraphError(Kind.BAD_INPUT, f"cannot write {output}: {exc.strerror or exc}")) from None
+    err.print(f"{len(lines) - 1} example row(s) under the header: {output}", highlight=False)
 
 
 def _installed(module: str) -> bool:

@@ -1,11 +1,23 @@
-"""Dates with the precision the source gives (day, month or year) and the tests that time queries need."""
+"""Dates with the precision the source gives (day, month or year), and the one rule time queries use.
+
+The rule (README "Time"): a fact is valid on a day when it is *known* to hold that day. Its
+start must be on or before the day whatever day its precision stands for (a start of 2024-12
+counts from 2024-12-31, a start of 2011 from 2011-12-31), and its end on or after the day
+likewise (an end of 2024 counts until 2024-01-01). A source's exclusive ends (pg:ExclusiveEnd:
+the date is the first day the fact no longer held) move one day back first; a fact "ongoing as
+of" a day has not ended. A claim with no date at all is known to hold from its evidence on:
+from the last day its earliest source's publication date stands for, and never when no source
+has a date. Every reader (paths, entities, neighbourhoods, exports) and the normalised
+earliest/latest pairs the write path adds for SPARQL (graph/derive.py) use the functions here.
+"""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from rdflib import Literal
 from rdflib.namespace import XSD
@@ -15,6 +27,7 @@ from pactgraph.graph.errors import Kind, PactgraphError
 _DAY = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(-?\d{4,})-(\d{2})$")
 _YEAR = re.compile(r"^(-?\d{4,})$")
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -59,12 +72,96 @@ def as_of_date(text: str) -> date:
     return parse_period(text).earliest
 
 
-def valid_on(start: str | None, end: str | None, day: date) -> bool:
-    """True when a relation holds on `day`: started on or before it and not ended before it.
+def end_days(end: Period, exclusive: bool = False) -> tuple[date, date]:
+    """The first and last day an end date may name as the fact's last day (inclusive): an
+    exclusive end (the first day the fact no longer held) moves one day back."""
+    if not exclusive:
+        return end.earliest, end.latest
+    return end.earliest - _ONE_DAY, end.latest - _ONE_DAY
 
-    Imprecise bounds are read generously: a start of 2024-12 may be any day of December,
-    an end of 2024 any day of that year.
-    """
-    if start and parse_period(start).earliest > day:
-        return False
-    return not (end and parse_period(end).latest < day)
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """The days a fact is known to hold, both ends included; None is an open end.
+
+    `first` is NEVER for a claim known at no date (undated, no source with a date)."""
+
+    first: date | None
+    last: date | None
+    undated: bool = False
+    known_from: str | None = None  # for an undated claim: the source date it is known from, as given
+
+    def holds_on(self, day: date) -> bool:
+        return (self.first is None or self.first <= day) and (self.last is None or day <= self.last)
+
+
+NEVER = date.max
+
+
+def known_span(
+    start: str | None,
+    end: str | None,
+    *,
+    exclusive_end: bool = False,
+    ongoing: bool = False,
+    claim: bool = False,
+    evidence: Iterable[str] = (),
+) -> Span:
+    """When a fact with these dates is known to hold (the module's rule).
+
+    `ongoing`: the fact is "ongoing as of" a day (pg:ongoingAsOf): not ended. `claim`: the fact
+    carries a claim status (an n-ary fact, event, statement…), so with no date at all it is
+    undated and known from `evidence` on: the publication dates of its sources (any precision;
+    the earliest wins, counted from the last day it stands for). A fact without a status and
+    without dates (where an organisation is based) is a description and holds at every date.
+    Raises PactgraphError when a date does not parse."""
+    if start is None and end is None and not ongoing:
+        if not claim:
+            return Span(None, None)
+        best: Period | None = None
+        for text in evidence:
+            try:
+                period = parse_period(text)
+            except PactgraphError:
+                continue  # an unreadable source date is no evidence
+            if best is None or period.latest < best.latest:
+                best = period
+        if best is None:
+            return Span(NEVER, None, undated=True)
+        return Span(best.latest, None, undated=True, known_from=best.text)
+    bounds = start_end_days(start, None if ongoing else end, exclusive_end)
+    return Span(bounds[1], bounds[2])
+
+
+def start_end_days(
+    start: str | None, end: str | None, exclusive_end: bool = False
+) -> tuple[date | None, date | None, date | None, date | None]:
+    """(start earliest, start latest, end earliest, end latest): the days each date may stand for,
+    the end as the inclusive last day, each narrowed by the other (a fact does not end before it
+    starts: from 2024-12-08 to 2024-12 ends on 2024-12-08 at the earliest). The write path's
+    pg:startEarliest… (graph/derive.py) and every `as_of` filter use these."""
+    s = parse_period(start) if start else None
+    e = end_days(parse_period(end), exclusive_end) if end else None
+    both = s is not None and e is not None and s.earliest <= e[1]  # contradictory dates narrow nothing
+    start_earliest = s.earliest if s else None
+    start_latest = min(s.latest, e[1]) if both and s and e else s.latest if s else None
+    end_earliest = max(e[0], s.earliest) if both and s and e else e[0] if e else None
+    end_latest = e[1] if e else None
+    return start_earliest, start_latest, end_earliest, end_latest
+
+
+def valid_on(
+    start: str | None,
+    end: str | None,
+    day: date,
+    *,
+    exclusive_end: bool = False,
+    ongoing: bool = False,
+    claim: bool = False,
+    evidence: Iterable[str] = (),
+) -> bool:
+    """True when a fact with these dates is known to hold on `day` (see `known_span`)."""
+    span = known_span(
+        start, end, exclusive_end=exclusive_end, ongoing=ongoing, claim=claim, evidence=evidence
+    )
+    return span.holds_on(day)

@@ -9,9 +9,9 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from pactgraph.graph.dates import valid_on
 from pactgraph.graph.errors import Kind, PactgraphError
-from pactgraph.graph.projection import Edge, Projection
+from pactgraph.graph.paths import time_fields
+from pactgraph.graph.projection import Edge, Projection, holds_on
 from pactgraph.graph.store import Store
 from pactgraph.ontology import PG
 
@@ -42,8 +42,7 @@ def _fact(proj: Projection, entity: str, edge: Edge, other: str) -> dict[str, An
         "label": reading if forward else inverse,
         "direction": "forward" if forward else "backward",
         "node": {"id": other, "label": proj.label(other), "class": proj.classes.get(other, "")},
-        "start": edge.start,
-        "end": edge.end,
+        **time_fields(edge),
         "status": edge.status,
         "evidence": {"graph": edge.graph, "sources": list(edge.sources), "quote": edge.quote},
     }
@@ -97,7 +96,7 @@ def describe(store: Store, proj: Projection, iri: str, as_of: date | None = None
         for other in sorted(proj.graph.neighbors(iri), key=proj.label):
             neighbours.append({"id": other, "label": proj.label(other), "class": proj.classes.get(other, "")})
             for edge in proj.graph[iri][other]["facts"]:
-                if as_of is not None and not valid_on(edge.start, edge.end, as_of):
+                if as_of is not None and not holds_on(edge, as_of):
                     continue
                 group = (
                     proj.classes.get(other, "") if other in proj.hubs else edge.predicate.rsplit("#", 1)[-1]

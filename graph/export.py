@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from itertools import chain, count, islice, repeat
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
@@ -35,11 +34,10 @@ from oxrdflib._converter import to_ox
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from pactgraph.graph.dates import parse_period
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import RDF_FORMATS
 from pactgraph.graph.paths import MAX_HOPS, STATUSES, PathQuery, find_paths
-from pactgraph.graph.projection import Edge, Projection
+from pactgraph.graph.projection import OPEN_END, Edge, Projection, fact_days, holds_on
 from pactgraph.graph.store import _STAGING, Store
 from pactgraph.ontology import GRAPH_BASE, PG
 
@@ -348,25 +346,6 @@ def node_info(store: Store, nodes: Iterable[str] | None = None) -> Mapping[str, 
 # ---------------------------------------------------------------------------------- selection
 
 
-@lru_cache(maxsize=1 << 16)
-def _bounds(text: str) -> tuple[date, date] | None:
-    """First and last day a date of any precision stands for; None when it is not a date."""
-    try:
-        period = parse_period(text)
-    except (PactgraphError, ValueError):
-        return None
-    return period.earliest, period.latest
-
-
-def _valid_on(start: str | None, end: str | None, day: date) -> bool:
-    """Like graph.dates.valid_on, with parsed dates cached: an export tests every fact."""
-    first = _bounds(start) if start else None
-    if first is not None and first[0] > day:
-        return False
-    last = _bounds(end) if end else None
-    return not (last is not None and last[1] < day)
-
-
 @dataclass(frozen=True)
 class Scope:
     """Which part of the graph to export: all of it, the neighbourhood of `around`, or the
@@ -423,6 +402,9 @@ class Subgraph:
             return (e.subject, e.predicate, e.object) in self.chosen
         return _fact_ok(e, self.scope)
 
+    def node_ok(self, n: str) -> bool:
+        return _node_ok(self.proj, n, self.details().get(n), self.scope)
+
     def facts(self) -> Iterator[Edge]:
         """Every exported fact once, grouped by node pair, without building a list."""
         # networkx's adjacency dict itself: its views cost a Python call per node at a million edges.
@@ -477,16 +459,18 @@ class Subgraph:
 def _fact_ok(e: Edge, scope: Scope) -> bool:
     if STATUSES.get(e.status, 3) < STATUSES[scope.min_status]:
         return False
-    return scope.as_of is None or _valid_on(e.start, e.end, scope.as_of)
+    return scope.as_of is None or holds_on(e, scope.as_of)
 
 
-def _node_ok(info: NodeInfo | None, scope: Scope) -> bool:
-    """An n-ary fact or an organisation outside the date, or a claim below the status, is left out."""
-    if info is None:
-        return True
-    if info.status is not None and STATUSES[info.status] < STATUSES[scope.min_status]:
+def _node_ok(proj: Projection, n: str, info: NodeInfo | None, scope: Scope) -> bool:
+    """An n-ary fact or an organisation not known to hold on the date (graph/dates.py's rule, as
+    the projection computed it for the node), or a claim below the status, is left out."""
+    if info is not None and info.status is not None and STATUSES[info.status] < STATUSES[scope.min_status]:
         return False
-    return scope.as_of is None or _valid_on(info.start, info.end, scope.as_of)
+    if scope.as_of is None:
+        return True
+    first, last = proj.node_days.get(n, (0, OPEN_END))
+    return first <= scope.as_of.toordinal() <= last
 
 
 def _filtered_view(proj: Projection, scope: Scope) -> nx.Graph:
@@ -516,7 +500,7 @@ def select(store: Store, proj: Projection, scope: Scope) -> Subgraph:
         return Subgraph(proj, scope, sorted(proj.graph), None, name, store=store)
     # Which nodes hold on the date or pass the status is known only from every node's details.
     info = node_info(store)
-    nodes = sorted(n for n in proj.graph if _node_ok(info.get(n), scope))
+    nodes = sorted(n for n in proj.graph if _node_ok(proj, n, info.get(n), scope))
     return Subgraph(proj, scope, nodes, info, name, members=set(nodes))
 
 
@@ -528,7 +512,7 @@ def _select_around(store: Store, proj: Projection, scope: Scope, root: str) -> S
     info = node_info(store, reached)
     if scope.filtered:
         # Nodes outside the date or status go, and with them what was reached only through them.
-        valid = {n for n in reached if n == root or _node_ok(info.get(n), scope)}
+        valid = {n for n in reached if n == root or _node_ok(proj, n, info.get(n), scope)}
         reached = set(nx.single_source_shortest_path_length(view.subgraph(valid), root, cutoff=scope.depth))
     name = f"around {proj.label(root)} (depth {scope.depth})"
     return Subgraph(proj, scope, sorted(reached), info, name + _suffix(scope), root, set(reached))
@@ -620,8 +604,33 @@ def edge_values(proj: Projection, e: Edge) -> dict[str, Any]:
         "source": " ".join(e.sources),
         "graph": _graph_iri(e.graph) if e.graph else None,
         "quote": e.quote,
+        **_time_values(e),
     }
     return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+def _time_values(e: Edge) -> dict[str, Any]:
+    """What a fact's start and end do not say, only where it applies: an undated claim and the
+    date it is known from, "ongoing as of" a day, an end that is the first day it no longer held."""
+    out: dict[str, Any] = {}
+    if e.undated:
+        out["undated"] = True
+        if e.known_from:
+            out["known_from"] = e.known_from
+    if e.ongoing:
+        out["ongoing_as_of"] = e.ongoing
+    if e.exclusive_end:
+        out["end_exclusive"] = True
+    return out
+
+
+# Attributes `_time_values` may add, with their GraphML/GEXF types (absent when they do not apply).
+TIME_ATTRIBUTES = (
+    ("undated", "boolean"),
+    ("known_from", "string"),
+    ("ongoing_as_of", "string"),
+    ("end_exclusive", "boolean"),
+)
 
 
 Progress = Callable[[int], None]
@@ -654,7 +663,23 @@ def _rendered_nodes(
 _SUBJECT, _PREDICATE, _OBJECT = attrgetter("subject"), attrgetter("predicate"), attrgetter("object")
 _START, _END, _STATUS = attrgetter("start"), attrgetter("end"), attrgetter("status")
 _SOURCES, _GRAPH, _QUOTE = attrgetter("sources"), attrgetter("graph"), attrgetter("quote")
-_PERIOD = attrgetter("start", "end")
+_TIMES = attrgetter("undated", "known_from", "ongoing", "exclusive_end")
+
+
+def _time_items(times: tuple[bool, str | None, str | None, bool]) -> list[tuple[str, str]]:
+    """(attribute, text) pairs of `_time_values`, from a fact's `_TIMES`."""
+    undated, known_from, ongoing, exclusive = times
+    out = []
+    if undated:
+        out.append(("undated", "true"))
+        if known_from:
+            out.append(("known_from", known_from))
+    if ongoing:
+        out.append(("ongoing_as_of", ongoing))
+    if exclusive:
+        out.append(("end_exclusive", "true"))
+    return out
+
 
 FactLines = Callable[[list[Edge], int], Iterable[str]]
 
@@ -818,6 +843,7 @@ GRAPHML_EDGE_KEYS = (
     ("source", "string"),
     ("graph", "string"),
     ("quote", "string"),
+    *TIME_ATTRIBUTES,
 )
 
 
@@ -883,6 +909,9 @@ def write_graphml(sub: Subgraph, progress: Progress | None = None) -> Iterator[s
     head = _Pieces(predicate)
     start, end, status, sources, graph = _fact_pieces(proj, lambda k, v: data(f"e_{k}")(v))
     quote = _Pieces[str | None](lambda q: data("e_quote")(q) if q else "")
+    times = _Pieces[tuple[bool, str | None, str | None, bool]](
+        lambda t: "".join(data(f"e_{k}")(v) for k, v in _time_items(t))
+    )
     plain = _plain_ids(sub, _ATTR_SPECIAL)
     quote_mark = '"' if plain else ""
 
@@ -905,6 +934,7 @@ def write_graphml(sub: Subgraph, progress: Progress | None = None) -> Iterator[s
             map(sources.__getitem__, map(_SOURCES, batch)),
             map(graph.__getitem__, map(_GRAPH, batch)),
             map(quote.__getitem__, map(_QUOTE, batch)),
+            map(times.__getitem__, map(_TIMES, batch)),
             "</edge>\n",
         )
 
@@ -932,27 +962,34 @@ GEXF_EDGE_ATTRIBUTES = (
     ("source", "string"),
     ("graph", "string"),
     ("quote", "string"),
+    *TIME_ATTRIBUTES,
 )
 
 
-def spell(start: str | None, end: str | None) -> tuple[str | None, str | None] | None:
-    """A GEXF spell as full dates: a start of 2011 opens on 2011-01-01, an end of 2024-12 closes
-    on 2024-12-31 (Gephi's timeline reads days). None when there is no usable date, or when the
-    dates contradict each other (start after end), rather than a spell Gephi would reject."""
-    first = _bounds(start) if start else None
-    last = _bounds(end) if end else None
-    if first is None and last is None:
+def spell_days(first: int, last: int) -> tuple[str | None, str | None] | None:
+    """A GEXF spell as full dates from the first and last day a fact is known to hold (ordinals of
+    `fact_days`; graph/dates.py's rule, as every `as_of` filter reads them), so Gephi's timeline
+    shows a fact on the days an export `as_of` them would hold it. None when the fact holds at
+    every date, or at none (an undated claim whose sources have no date), rather than a spell
+    Gephi would reject."""
+    if first == 0 and last == OPEN_END:
         return None
-    if first is not None and last is not None and first[0] > last[1]:
+    if first > last or first == OPEN_END:
         return None
     return (
-        first[0].isoformat() if first is not None else None,
-        last[1].isoformat() if last is not None else None,
+        date.fromordinal(first).isoformat() if first else None,
+        date.fromordinal(last).isoformat() if last != OPEN_END else None,
     )
 
 
-def _gexf_spells(start: str | None, end: str | None) -> str:
-    found = spell(start, end)
+def spell(start: str | None, end: str | None) -> tuple[str | None, str | None] | None:
+    """`spell_days` of a fact with these dates (no date that does not parse bounds anything)."""
+    edge = Edge("", "", "", start, end, "confirmed", "", (), None)
+    return spell_days(*fact_days(edge))
+
+
+def _gexf_spells(days: tuple[int, int]) -> str:
+    found = spell_days(*days)
     if found is None:
         return ""
     bounds = "".join(f' {k}="{v}"' for k, v in zip(("start", "end"), found, strict=True) if v)
@@ -993,7 +1030,8 @@ def write_gexf(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]
     def node_field(k: str, values: list[str | None]) -> list[str | Iterable[str]]:
         return _optional(values, f'<attvalue for="{k}" value="', '"/>', _ATTR_SPECIAL, attvalue(k))
 
-    spells: _Pieces[tuple[str | None, str | None]] = _Pieces(lambda period: _gexf_spells(*period))
+    spells: _Pieces[tuple[int, int]] = _Pieces(_gexf_spells)
+    node_days = proj.node_days
 
     hub = {True: '<attvalue for="hub" value="true"/>', False: '<attvalue for="hub" value="false"/>'}
 
@@ -1008,7 +1046,7 @@ def write_gexf(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]
             *(cell for k in _FIELDS for cell in node_field(k, field(k))),
             map(hub.__getitem__, map(hubs.__contains__, batch)),
             "</attvalues>",
-            map(spells.__getitem__, zip(field("start"), field("end"), strict=True)),
+            map(spells.__getitem__, (node_days.get(n, (0, OPEN_END)) for n in batch)),
             "</node>\n",
         )
 
@@ -1020,6 +1058,9 @@ def write_gexf(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]
     head = _Pieces(predicate)
     start, end, status, sources, graph = _fact_pieces(proj, lambda k, v: attvalue(k)(v))
     quote = _Pieces[str | None](lambda q: attvalue("quote")(q) if q else "")
+    times = _Pieces[tuple[bool, str | None, str | None, bool]](
+        lambda t: "".join(attvalue(k)(v) for k, v in _time_items(t))
+    )
     plain = _plain_ids(sub, _ATTR_SPECIAL)
     quote_mark = '"' if plain else ""
 
@@ -1042,8 +1083,9 @@ def write_gexf(sub: Subgraph, progress: Progress | None = None) -> Iterator[str]
             map(sources.__getitem__, map(_SOURCES, batch)),
             map(graph.__getitem__, map(_GRAPH, batch)),
             map(quote.__getitem__, map(_QUOTE, batch)),
+            map(times.__getitem__, map(_TIMES, batch)),
             "</attvalues>",
-            map(spells.__getitem__, map(_PERIOD, batch)),
+            map(spells.__getitem__, map(fact_days, batch)),
             "</edge>\n",
         )
 
@@ -1142,6 +1184,9 @@ def write_cytoscape(sub: Subgraph, progress: Progress | None = None) -> Iterator
         lambda v: member("sources")(" ".join(v)) if v and " ".join(v) else ""
     )
     quote = _Pieces[str | None](lambda q: member("quote")(q) if q else "")
+    times = _Pieces[tuple[bool, str | None, str | None, bool]](
+        lambda t: "".join(f", {string(k)}: true" if v == "true" else member(k)(v) for k, v in _time_items(t))
+    )
 
     def edges(batch: list[Edge], first: int) -> Iterable[str]:
         predicates = list(map(_PREDICATE, batch))
@@ -1160,6 +1205,7 @@ def write_cytoscape(sub: Subgraph, progress: Progress | None = None) -> Iterator
             map(status.__getitem__, map(_STATUS, batch)),
             map(graph.__getitem__, map(_GRAPH, batch)),
             map(quote.__getitem__, map(_QUOTE, batch)),
+            map(times.__getitem__, map(_TIMES, batch)),
             map(tail.__getitem__, predicates),
             map(sources.__getitem__, map(_SOURCES, batch)),
             "}},\n",

@@ -18,12 +18,13 @@ from xml.parsers import expat
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 
-from pactgraph.graph.csvfacts import read_csv
+from pactgraph.graph.csvfacts import Reference, read_csv
+from pactgraph.graph.derive import Context, context_rows, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
-from pactgraph.graph.shacl import Report, validate_store
+from pactgraph.graph.shacl import Report, Violation, validate_store
 from pactgraph.graph.store import _STAGING, Store, term, to_ox, writable_iri
-from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
+from pactgraph.ontology import ENTITY_BASE, GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
 
@@ -110,14 +111,17 @@ _CONTEXT = ox.NamedNode("urn:pactgraph:ingest:context")  # the store's facts, be
 _QUOTED = (b"<<", b"parseType", b"@triple", b"@annotation")  # what RDF 1.2 triple terms need
 
 
-def _load(source: SourceInput, batch: ox.Store) -> list[URIRef]:
+def _load(source: SourceInput, batch: ox.Store, references: list[Reference] | None = None) -> list[URIRef]:
     """Parse one source into `batch` (an in-memory pyoxigraph store), its default-graph triples in
     the source's graph; returns the graphs it wrote. The parser writes pyoxigraph terms straight
-    into the store: no rdflib term is made on the way."""
+    into the store: no rdflib term is made on the way. A CSV's references to ids are added to
+    `references`, to be checked once the whole batch is parsed."""
     target = ox.NamedNode(str(source.graph))
     if source.format == CSV:
-        triples = read_csv(source.data, source.name)  # small rdflib batches: converted here
-        batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in triples)  # type: ignore[arg-type]
+        facts = read_csv(source.data, source.name)  # small rdflib batches: converted here
+        batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in facts.triples)  # type: ignore[arg-type]
+        if references is not None:
+            references.extend(facts.references)
         return [source.graph]
     fmt = rdf_format(source.format)
     if fmt.name == "rdfxml":
@@ -182,29 +186,22 @@ def _describe(batch: ox.Store, source: SourceInput) -> None:
     batch.extend(quads)
 
 
-def _context(store: Store, batch: ox.Store, replaced: Iterable[URIRef]) -> list[ox.Quad]:
-    """What the store already says about the batch's nodes, outside the graphs being replaced.
-
-    Shapes check that a membership's organisation is an organisation, a sanction has a
-    start…; those facts may live in other sources already in the store. Asked in bounded
-    VALUES batches; skipped when the store holds no graph but the ontology and those replaced.
-    """
-    skip = {str(g) for g in replaced} | {str(ONTOLOGY_GRAPH)}
-    native = store.oxigraph
+def _context_graphs(context: Store | ox.Store) -> list[str]:
+    if isinstance(context, ox.Store):
+        return [g.value for g in context.named_graphs() if isinstance(g, ox.NamedNode)]
+    native = context.oxigraph
     if native is not None:
-        graphs = [g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode)]
-    else:
-        graphs = [str(g) for g in store.graph_names()]
-    if not [g for g in graphs if g not in skip and not g.startswith(_STAGING)]:
-        return []
-    rows = batch.query(
-        "SELECT DISTINCT ?n WHERE { GRAPH ?g { { ?n ?p ?o } UNION { ?s ?p ?n } } FILTER(isIRI(?n)) }"
-    )
-    assert isinstance(rows, ox.QuerySolutions)
-    nodes = sorted({n.value for (n,) in rows if writable_iri(URIRef(n.value))})
+        return [g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode)]
+    return [str(g) for g in context.graph_names()]
+
+
+def _described(context: Store | ox.Store, iris: list[str], skip: set[str]) -> list[ox.Quad]:
+    """Every statement about `iris` in `context`, outside the graphs in `skip` (and staging
+    graphs), as quads of the context graph; asked in bounded VALUES batches."""
     out: list[ox.Quad] = []
-    for i in range(0, len(nodes), 400):
-        values = " ".join(f"<{n}>" for n in nodes[i : i + 400])
+    native = context if isinstance(context, ox.Store) else context.oxigraph
+    for i in range(0, len(iris), 400):
+        values = " ".join(f"<{n}>" for n in iris[i : i + 400])
         query = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
         if native is not None:
             found = native.query(query)
@@ -213,20 +210,49 @@ def _context(store: Store, batch: ox.Store, replaced: Iterable[URIRef]) -> list[
                 if isinstance(g, ox.NamedNode) and g.value not in skip and not g.value.startswith(_STAGING):
                     out.append(ox.Quad(s, p, o, _CONTEXT))
         else:
-            for r in store.select(query):
+            assert isinstance(context, Store)
+            for r in context.select(query):
                 if str(r["g"]) not in skip and not str(r["g"]).startswith(_STAGING):
                     out.append(ox.Quad(to_ox(r["s"]), to_ox(r["p"]), to_ox(r["o"]), _CONTEXT))  # type: ignore[arg-type]
     return out
 
 
-def _check_batch(store: Store | None, batch: ox.Store, names: Iterable[URIRef]) -> Report:
-    """Validate the batch (every graph of `batch`) with what the store knows about its nodes;
+def _context(context: Store | ox.Store, batch: ox.Store, replaced: Iterable[URIRef]) -> list[ox.Quad]:
+    """What the store already says about the batch's nodes, outside the graphs being replaced.
+
+    Shapes check that a membership's organisation is an organisation, a sanction has a
+    start…; those facts may live in other sources already in the store. So do the classes of
+    what those facts point to: a fact another graph already holds cites that graph's sources,
+    whose `pg:Source` type is in that graph, not beside the fact (without it, adding a second
+    source's triples to a fact read the first source as "not a pg:Source"). Skipped when the
+    store holds no graph but the ontology and those replaced."""
+    skip = {str(g) for g in replaced} | {str(ONTOLOGY_GRAPH)}
+    if not [g for g in _context_graphs(context) if g not in skip and not g.startswith(_STAGING)]:
+        return []
+    rows = batch.query(
+        "SELECT DISTINCT ?n WHERE { GRAPH ?g { { ?n ?p ?o } UNION { ?s ?p ?n } } FILTER(isIRI(?n)) }"
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    nodes = {n.value for (n,) in rows if writable_iri(URIRef(n.value))}
+    out = _described(context, sorted(nodes), skip)
+    # One hop further, only for the classes of the values those statements point to.
+    beyond = sorted(
+        {q.object.value for q in out if isinstance(q.object, ox.NamedNode) and q.object.value not in nodes}
+    )
+    if beyond:
+        seen = set(out)
+        out += [q for q in _described(context, beyond, skip) if q.predicate == _RDF_TYPE and q not in seen]
+    return out
+
+
+def _check_batch(context: Store | ox.Store | None, batch: ox.Store, names: Iterable[URIRef]) -> Report:
+    """Validate the batch (every graph of `batch`) with what the context knows about its nodes;
     only the batch's own nodes can fail it. The context is added for the run and removed after."""
     rows = batch.query("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert isinstance(rows, ox.QuerySolutions)
     subjects = {str(term(s)) for (s,) in rows}
-    if store is not None:
-        batch.extend(_context(store, batch, names))
+    if context is not None:
+        batch.extend(_context(context, batch, names))
     try:
         report = validate_store(batch)
     finally:
@@ -235,14 +261,71 @@ def _check_batch(store: Store | None, batch: ox.Store, names: Iterable[URIRef]) 
     return Report(conforms=not kept, violations=kept)
 
 
-def validate_sources(store: Store | None, sources: list[SourceInput]) -> Report:
-    """Validate sources together as `ingest` would (with what `store` knows about their nodes),
-    writing nothing: parsed once, into the same kind of batch."""
+def unknown_references(context: Context, batch: ox.Store, references: list[Reference]) -> list[Reference]:
+    """The references (ids a CSV row names) that nothing in the batch or the context describes:
+    an id is known when it is the subject of some statement there."""
+    missing = sorted(
+        {
+            r.iri
+            for r in references
+            if next(iter(batch.quads_for_pattern(ox.NamedNode(r.iri), None, None)), None) is None
+        }
+    )
+    known: set[str] = set()
+    for i in range(0, len(missing), 400):
+        values = " ".join(f"<{n}>" for n in missing[i : i + 400])
+        known |= {n for (n,) in context_rows(context, f"VALUES ?n {{ {values} }} ?n ?p ?o", ("n",))}
+    unknown = set(missing) - known
+    return [r for r in references if r.iri in unknown]
+
+
+def _refuse_unknown(unknown: list[Reference]) -> None:
+    if not unknown:
+        return
+    lines = [f"{r.where}: {_local(r.iri)} is not described in this batch or in the store" for r in unknown]
+    shown = "\n".join(lines[:20]) + (f"\n… and {len(lines) - 20} more" if len(lines) > 20 else "")
+    raise PactgraphError(
+        Kind.INVALID,
+        f"{len(unknown)} reference(s) to unknown ids:\n{shown}",
+        detail=[
+            {"where": r.where, "id": r.iri, "message": line} for r, line in zip(unknown, lines, strict=True)
+        ],
+    )
+
+
+def _local(iri: str) -> str:
+    return iri.removeprefix(ENTITY_BASE)
+
+
+def context_from(sources: list[SourceInput]) -> ox.Store:
+    """A pyoxigraph store of `sources`, parsed as ingest would but neither checked nor written:
+    the context a file is validated with when no store is given (the bundled data)."""
+    context = ox.Store()
+    for source in sources:
+        _load(source, context)
+    return context
+
+
+def validate_sources(context: Store | ox.Store | None, sources: list[SourceInput]) -> Report:
+    """Validate sources together as `ingest` would (with what `context` — the store, or a store of
+    reference data — knows about their nodes), writing nothing: parsed once, into the same kind
+    of batch. A CSV row's reference to an id described nowhere is reported as a violation too."""
     batch = ox.Store()
     names: list[URIRef] = []
+    references: list[Reference] = []
     for source in sources:
-        names += _load(source, batch)
-    return _check_batch(store, batch, names)
+        names += _load(source, batch, references)
+    unknown = unknown_references(context, batch, references)
+    report = _check_batch(context, batch, names)
+    if not unknown:
+        return report
+    refused = [
+        Violation(
+            r.iri, None, "UnknownReference", f"{r.where}: not described in these files or in the context"
+        )
+        for r in unknown
+    ]
+    return Report(conforms=False, violations=refused + report.violations)
 
 
 def _owner(batch: ox.Store, names: dict[URIRef, str], focus: str) -> str:
@@ -266,9 +349,12 @@ def ingest(
     """Parse, validate and write a batch of sources: all of them or, on any error, none.
 
     The batch is one in-memory pyoxigraph store (one graph per target graph), parsed into by
-    pyoxigraph's own parsers, validated in place and written with the store's native handle."""
+    pyoxigraph's own parsers, validated in place (ids a CSV names must be described in the batch
+    or the store; then the shapes), given the normalised days of its dates (graph/derive.py)
+    and written with the store's native handle."""
     batch = ox.Store()
     names: dict[URIRef, str] = {}
+    references: list[Reference] = []
     for i, source in enumerate(sources):
         if progress:
             progress(source.name, i, len(sources))
@@ -279,7 +365,7 @@ def ingest(
                 Kind.BAD_INPUT,
                 f"{source.name}: graph {source.graph} is also written by {names[source.graph]}",
             )
-        parsed = _load(source, batch)
+        parsed = _load(source, batch, references)
         _describe(batch, source)
         for name in parsed:
             if name in names:
@@ -288,6 +374,7 @@ def ingest(
                 )
             names[name] = source.name
     if validate_shapes:
+        _refuse_unknown(unknown_references(store, batch, references))
         report = _check_batch(store, batch, names)
         if not report.conforms:
             files = sorted({_owner(batch, names, v.focus) for v in report.violations})
@@ -306,6 +393,7 @@ def ingest(
                     for v in report.violations
                 ],
             )
+    normalise(batch, store, [ox.NamedNode(str(g)) for g in names])
     counts = batch.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     assert isinstance(counts, ox.QuerySolutions)
     sizes = {
@@ -321,15 +409,25 @@ def ingest(
     )
 
 
+EXAMPLES = "examples"
+"""A folder of this name is left out when a folder above it is read (the bundled data's example
+CSV files are not part of its graph); name it to ingest it (`pactgraph ingest data/examples`)."""
+
+
 def read_sources(paths: Iterable[Path], fmt: str | None = None) -> list[SourceInput]:
-    """Files to ingest: each path, or every RDF/CSV file under a directory (sorted, recursive).
+    """Files to ingest: each path, or every RDF/CSV file under a directory (sorted, recursive),
+    leaving out the files of any `examples` folder below the directory given.
 
     A graph is named after the path relative to the directory given (or the file name).
     """
     out: list[SourceInput] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _ingestible(p))
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and _ingestible(p) and EXAMPLES not in p.relative_to(path).parts[:-1]
+            )
             if not files:
                 raise PactgraphError(Kind.BAD_INPUT, f"{path}: no RDF or CSV files in this directory")
             out.extend(_read(p, p.relative_to(path).as_posix(), fmt) for p in files)

@@ -516,10 +516,22 @@ def _edge_json(proj: Projection, e: Edge, u: str) -> dict[str, Any]:
         "predicate": e.predicate,
         "label": reading if forward else inverse,
         "direction": "forward" if forward else "backward",
-        "start": e.start,
-        "end": e.end,
+        **time_fields(e),
         "status": e.status,
         "evidence": {"graph": e.graph, "sources": list(e.sources), "quote": e.quote},
+    }
+
+
+def time_fields(e: Edge) -> dict[str, Any]:
+    """A fact's time as answers give it: its dates as the source gives them, and whether it is
+    undated (known from its sources' date on), ongoing as of a day, or its end is exclusive."""
+    return {
+        "start": e.start,
+        "end": e.end,
+        "end_exclusive": e.exclusive_end,
+        "ongoing_as_of": e.ongoing,
+        "undated": e.undated,
+        "known_from": e.known_from,
     }
 
 
@@ -541,13 +553,21 @@ def _explain(proj: Projection, nodes: list[str], facts: _Search) -> dict[str, An
     }
 
 
-def _when(e: Edge) -> str:
+def when(e: Edge) -> str:
+    """A fact's time in words, with a leading space ("" when it has none to tell)."""
+    if e.undated:
+        return f" (undated, known from {e.known_from})" if e.known_from else " (undated, no dated source)"
+    until = f"until before {e.end}" if e.exclusive_end else f"until {e.end}"
     if e.start and e.end:
-        return f" from {e.start} until {e.end}"
+        return f" from {e.start} {until}"
     if e.end:
-        return f" until {e.end}"
+        return f" {until}"
+    if e.start and e.ongoing:
+        return f" since {e.start}, ongoing as of {e.ongoing}"
     if e.start:
         return f" on {e.start}" if e.dated else f" since {e.start}"
+    if e.ongoing:
+        return f" ongoing as of {e.ongoing}"
     return ""
 
 
@@ -580,14 +600,14 @@ def _clauses(proj: Projection, nodes: list[str], edges: list[Edge]) -> list[str]
                 verb = ""
             if verb:
                 verb = verb.format(item=item or "arms", hub=proj.label(hub))
-                clauses.append(f"{proj.label(u)} {verb} {proj.label(v)}{_when(e1)}{_cite(e1)}")
+                clauses.append(f"{proj.label(u)} {verb} {proj.label(v)}{when(e1)}{_cite(e1)}")
                 i += 2
                 continue
         e = edges[i]
         forward = e.subject == u
         reading, inverse = proj.readings.get(e.predicate, (_term(e.predicate), _term(e.predicate)))
         verb = reading if forward else inverse
-        clauses.append(f"{proj.label(u)} {verb} {proj.label(nodes[i + 1])}{_when(e)}{_cite(e)}")
+        clauses.append(f"{proj.label(u)} {verb} {proj.label(nodes[i + 1])}{when(e)}{_cite(e)}")
         i += 1
     return clauses
 
@@ -697,7 +717,7 @@ def _hub_sentence(proj: Projection, hub: str, facts: _Search) -> str:
         subject = ", ".join(parties[:-1]) + " and " + parties[-1] if len(parties) > 1 else parties[0]
         together = "take part in {hub}" if cls == "Cooperation" else role[2].replace(" with", "")
         verb = together.format(item="arms", hub=proj.label(hub))
-        return f"{subject} {verb}{_when(evidence)}{_cite(evidence)}."
+        return f"{subject} {verb}{when(evidence)}{_cite(evidence)}."
     objects = ends.get(role[1], [])
     verb = role[2].format(item=_item(proj, hub) or "arms", hub=proj.label(hub))
-    return f"{' and '.join(ends[role[0]])} {verb} {' and '.join(objects)}{_when(evidence)}{_cite(evidence)}."
+    return f"{' and '.join(ends[role[0]])} {verb} {' and '.join(objects)}{when(evidence)}{_cite(evidence)}."

@@ -16,21 +16,42 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from pactgraph.graph.dates import parse_period
+from pactgraph.graph.dates import NEVER, known_span, parse_period
 from pactgraph.graph.errors import PactgraphError
 from pactgraph.graph.store import Store
 from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, PG
 
 # Classes whose instances are vocabulary or bookkeeping, not entities to walk through.
-_NOT_NODES = {PG.Source, PG.SourceGraph, PG.Domain, PG.Principle, PG.ClaimStatus}
+_NOT_NODES = {
+    PG.Source,
+    PG.SourceGraph,
+    PG.Domain,
+    PG.Principle,
+    PG.ClaimStatus,
+    PG.RelationKey,
+    PG.EndRule,
+    PG.LeaderRole,
+}
 # Properties that describe a fact rather than link two entities.
-_NOT_EDGES = {PG.source, PG.status, PG.coversDomain, PG.upholds, PG.describes, PG.cites, PG.publishedBy}
+_NOT_EDGES = {
+    PG.source,
+    PG.status,
+    PG.coversDomain,
+    PG.upholds,
+    PG.describes,
+    PG.cites,
+    PG.publishedBy,
+    PG.readingOf,
+    PG.endRule,
+}
 STATUS_RANK = {str(PG.Confirmed): 3, str(PG.Reported): 2, str(PG.Disputed): 1, str(PG.Denied): 0}
 STATUS_NAME = {
     str(PG.Confirmed): "confirmed",
@@ -54,6 +75,10 @@ class Edge:
     sources: tuple[str, ...]
     quote: str | None
     dated: bool = False  # the start is the date of an event or signing, not of a period
+    undated: bool = False  # a claim with no date at all: known from its sources' date on
+    known_from: str | None = None  # for an undated claim, the source date it is known from
+    ongoing: str | None = None  # "ongoing as of" this day (pg:ongoingAsOf): not ended
+    exclusive_end: bool = False  # its source's end dates are the first day it no longer held
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickled (in snapshots) as its fields, remade by `_new_edge`: the __setstate__ dataclasses
@@ -64,7 +89,9 @@ class Edge:
 # A frozen dataclass's __init__ sets each field through object.__setattr__ (~2 µs an edge); the
 # build makes hundreds of thousands, so it fills the slots directly, as the generated __init__ would.
 _EDGE_NEW = object.__new__
-(_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8, _S9) = (getattr(Edge, name).__set__ for name in Edge.__slots__)
+(_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8, _S9, _S10, _S11, _S12, _S13) = (
+    getattr(Edge, name).__set__ for name in Edge.__slots__
+)
 _EDGE_FIELDS = operator.attrgetter(*Edge.__slots__)
 
 
@@ -79,6 +106,10 @@ def _new_edge(
     sources: tuple[str, ...],
     quote: str | None,
     dated: bool,
+    undated: bool = False,
+    known_from: str | None = None,
+    ongoing: str | None = None,
+    exclusive_end: bool = False,
 ) -> Edge:
     e = _EDGE_NEW(Edge)
     _S0(e, s)
@@ -91,13 +122,20 @@ def _new_edge(
     _S7(e, sources)
     _S8(e, quote)
     _S9(e, dated)
+    _S10(e, undated)
+    _S11(e, known_from)
+    _S12(e, ongoing)
+    _S13(e, exclusive_end)
     return e
 
 
-# What a path query filters a fact on, computed once per fact: (status rank, first day it may
-# hold, last day it may hold, predicate local name); days as ordinals, open ends as 0 / _NEVER.
+# What a path query filters a fact on, computed once per fact: (status rank, first day it is
+# known to hold, last day it is known to hold, predicate local name) — graph/dates.py's rule;
+# days as ordinals, open ends as 0 / _NEVER (a first day of _NEVER: known at no date).
 Meta = tuple[int, int, int, str]
 _NEVER = 10**8
+OPEN_END = _NEVER
+"""The ordinal `fact_days` gives an open end (and the first day of a fact known at no date)."""
 _STATUS_BY_NAME = {"confirmed": 3, "reported": 2, "disputed": 1, "denied": 0}
 
 
@@ -112,6 +150,8 @@ class Projection:
     readings: dict[str, tuple[str, str]] = field(default_factory=dict)  # predicate -> (reading, inverse)
     hubs: set[str] = field(default_factory=set)
     actors: set[str] = field(default_factory=set)  # states, persons, governments, organisations…
+    # Fact nodes with time: (first, last) day they are known to hold, ordinals (see `fact_days`).
+    node_days: dict[str, tuple[int, int]] = field(default_factory=dict)
     # Filled by `prepare()`: per node pair (the edge's data dict, key "meta") a tuple of Meta
     # aligned with "facts", and the local names of every predicate, for path queries.
     predicates: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
@@ -138,7 +178,6 @@ class Projection:
         with self._prepare_lock:
             if self._prepared:
                 return
-            days: dict[str | None, tuple[int, int]] = {None: (0, _NEVER)}
             metas: dict[Meta, Meta] = {}
             terms: dict[str, str] = {}
             for _u, _v, data in self.graph.edges(data=True):
@@ -148,12 +187,8 @@ class Projection:
                     term = terms.get(e.predicate)
                     if term is None:
                         term = terms[e.predicate] = sys.intern(_local_term(e.predicate))
-                    meta = (
-                        _STATUS_BY_NAME.get(e.status, 3),
-                        _bound(days, e.start)[0],
-                        _bound(days, e.end)[1],
-                        term,
-                    )
+                    first, last = fact_days(e)
+                    meta = (_STATUS_BY_NAME.get(e.status, 3), first, last, term)
                     out.append(metas.setdefault(meta, meta))
                 data["meta"] = tuple(out)
             self.predicates = frozenset(terms.values()) | {_local_term(p) for p in self.readings}
@@ -164,18 +199,37 @@ def _local_term(name: str) -> str:
     return name.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _bound(days: dict[str | None, tuple[int, int]], text: str | None) -> tuple[int, int]:
-    """(earliest, latest) day a date may stand for, as ordinals; a date that does not parse
-    bounds nothing (as if absent), so one bad literal never fails every query."""
-    found = days.get(text)
-    if found is None:
+@lru_cache(maxsize=1 << 16)
+def _days(
+    start: str | None, end: str | None, exclusive: bool, ongoing: bool, undated: bool, known_from: str | None
+) -> tuple[int, int]:
+    """(first, last) day a fact is known to hold, as ordinals (graph/dates.py's rule); a date
+    that does not parse bounds nothing (as if absent), so one bad literal never fails every query."""
+    if undated:
+        span = known_span(None, None, claim=True, evidence=(known_from,) if known_from else ())
+    else:
         try:
-            period = parse_period(text or "")
-            found = (period.earliest.toordinal(), period.latest.toordinal())
+            known_span(start, None)
         except PactgraphError:
-            found = (0, _NEVER)
-        days[text] = found
-    return found
+            start = None
+        try:
+            known_span(None, end)
+        except PactgraphError:
+            end = None
+        span = known_span(start, end, exclusive_end=exclusive, ongoing=ongoing)
+    first = 0 if span.first is None else _NEVER if span.first == NEVER else span.first.toordinal()
+    return first, _NEVER if span.last is None else span.last.toordinal()
+
+
+def fact_days(e: Edge) -> tuple[int, int]:
+    """The first and last day (ordinals; 0 and _NEVER when open) a fact is known to hold."""
+    return _days(e.start, e.end, e.exclusive_end, e.ongoing is not None, e.undated, e.known_from)
+
+
+def holds_on(e: Edge, day: date) -> bool:
+    """Whether a fact is known to hold on `day` (graph/dates.py's rule, as every `as_of` reads it)."""
+    first, last = fact_days(e)
+    return first <= day.toordinal() <= last
 
 
 def _ancestors(store: Store) -> dict[str, list[str]]:
@@ -424,12 +478,43 @@ def _build(store: Store) -> Projection:
     sources = {n: shared.setdefault(t, t) for n, v in listed.items() if (t := tuple(sorted(set(v))))}
     del listed
     quotes = {n: q for n, q in _quoted(store)}
+    ongoing: dict[str, str] = {n: d for n, d in _dated(store, str(PG.ongoingAsOf))}
+    exclusive_sources = {n for (n,) in _exclusive_sources(store)}
+    published = _source_dates(store)
+    # holder -> (start, end, ongoing as of, exclusive end, undated, known from, first, last day)
+    times: dict[str, tuple[Any, ...]] = {}
+
+    def timed(n: str) -> tuple[Any, ...]:
+        """When the fact node `n` holds, by graph/dates.py's rule, computed once per node."""
+        found = times.get(n)
+        if found is None:
+            start, end = periods.get(n, (None, None))
+            until = ongoing.get(n)
+            cited = sources.get(n, ())
+            exclusive = bool(exclusive_sources) and any(c in exclusive_sources for c in cited)
+            undated = start is None and end is None and until is None and n in status
+            known = (
+                known_span(
+                    None, None, claim=True, evidence=[published[c] for c in cited if c in published]
+                ).known_from
+                if undated
+                else None
+            )
+            found = times[n] = (
+                start,
+                end,
+                until,
+                exclusive,
+                undated,
+                known,
+                *_days(start, end, exclusive, until is not None, undated, known),
+            )
+        return found
 
     skip = {str(p) for p in _NOT_EDGES}
     graphs: dict[str, str] = {}
     adj: dict[str, dict[str, dict[str, Any]]] = proj.graph._adj
     node_attrs: dict[str, dict[str, Any]] = proj.graph._node
-    days: dict[str | None, tuple[int, int]] = {None: (0, _NEVER)}
     metas: dict[Meta, Meta] = {}
     terms: set[str] = set()
     for p, statements in _linked(store, skip):
@@ -447,8 +532,14 @@ def _build(store: Store) -> Projection:
             if graph is None:
                 graph = graphs[g] = intern(g.removeprefix(GRAPH_BASE))
             # Time, status and evidence belong to the fact node: the subject if it has them, else the object.
-            holder = s if (s in periods or s in status) else o if (o in periods or o in status) else s
-            start, end = periods.get(holder, (None, None))
+            holder = (
+                s
+                if (s in periods or s in status or s in ongoing)
+                else o
+                if (o in periods or o in status or o in ongoing)
+                else s
+            )
+            start, end, until, exclusive, undated, known, first, last = timed(holder)
             state = status.get(holder, "confirmed")
             edge = _new_edge(
                 s,
@@ -461,8 +552,12 @@ def _build(store: Store) -> Projection:
                 sources.get(holder, ()),
                 quotes.get(holder),
                 holder in events and end is None,
+                undated,
+                known,
+                until,
+                exclusive,
             )
-            meta = (_STATUS_BY_NAME[state], _bound(days, start)[0], _bound(days, end)[1], term)
+            meta = (_STATUS_BY_NAME[state], first, last, term)
             meta = metas.setdefault(meta, meta)
             terms.add(term)
             # networkx's own dicts (as Graph.add_edge fills them), without its per-call checks.
@@ -484,9 +579,37 @@ def _build(store: Store) -> Projection:
         if n not in adj:
             adj[n] = {}
             node_attrs[n] = {}
+        if n in periods or n in status or n in ongoing:
+            first, last = timed(n)[-2:]
+            if first or last != _NEVER:
+                proj.node_days[n] = (first, last)
     proj.predicates = frozenset(terms) | {_local_term(p) for p in proj.readings}
     proj._prepared = True
     return proj
+
+
+def _exclusive_sources(store: Store) -> Iterator[tuple[str, ...]]:
+    """Sources whose end dates are exclusive (pg:endRule pg:ExclusiveEnd)."""
+    query = f"SELECT ?s WHERE {{ ?s <{PG.endRule}> <{PG.ExclusiveEnd}> }}"
+    return _select(store, query, ("s",))
+
+
+_SOURCE_DATES = ("http://purl.org/dc/terms/date", "http://purl.org/dc/terms/issued", str(PG.retrieved))
+
+
+def _source_dates(store: Store) -> dict[str, str]:
+    """Each source's date an undated claim it states is known from: published (dcterms:date, else
+    dcterms:issued), else the day it was read (pg:retrieved), as graph/derive.py reads them."""
+    found: dict[str, tuple[int, int, str]] = {}
+    for rank, prop in enumerate(_SOURCE_DATES):
+        for n, d in _dated(store, prop):
+            try:
+                key = (rank, parse_period(d).latest.toordinal(), d)
+            except PactgraphError:
+                continue
+            if n not in found or key < found[n]:
+                found[n] = key
+    return {n: d for n, (_rank, _day, d) in found.items()}
 
 
 def _quoted(store: Store) -> Iterator[tuple[str, ...]]:

@@ -216,7 +216,10 @@ def test_read_commands_answer_the_same_while_serve_holds_the_store(
         and "no entity named 'Atlantis'" in read_locally["unknown name"][2]
     )
     assert read_locally["bad date"][0] == 2
-    assert read_locally["validate"][:2] == (0, "conforms: every shape holds\n")
+    assert read_locally["validate"][:2] == (
+        0,
+        f"context: the store oxigraph:{store_dir}\nconforms: every shape holds\n",
+    )
 
 
 def test_serve_writes_its_address_beside_the_store_and_removes_it(store_dir: Path, tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ def test_graphml_attributes_match_the_store(loaded: Store, projection: Projectio
     }
     assert set(edges_of(g)) <= triples
     # a membership with year precision keeps it (2006 .. 2012), not a made-up day
-    uzb = g.nodes[ID + "membership/state-UZB--org-csto--2006"]
+    uzb = g.nodes[ID + "membership/state-UZB--org-csto--2006--wikipedia-csto"]
     assert (uzb["start"], uzb["end"]) == ("2006", "2012")
 
 
@@ -325,19 +325,21 @@ def test_gexf_dynamic_with_spells(loaded: Store, projection: Projection) -> None
     support = [d for u, v, d in g.edges(data=True) if u == RUSSIA_SUPPORT and v == RUS]
     assert support[0]["spells"] == [("2015-09-30", "2024-12-08")]
     assert support[0]["label"] and support[0]["status"] == "confirmed"
-    # a membership of year precision spans whole years on the timeline
-    uzb = g.nodes[ID + "membership/state-UZB--org-csto--2006"]
-    assert uzb["spells"] == [("2006-01-01", "2012-12-31")] and uzb["start"] == "2006"
+    # a membership of year precision is on the timeline on the days it is known to hold:
+    # from the last day 2006 may stand for to the first day 2012 may (graph/dates.py's rule)
+    uzb = g.nodes[ID + "membership/state-UZB--org-csto--2006--wikipedia-csto"]
+    assert uzb["spells"] == [("2006-12-31", "2012-01-01")] and uzb["start"] == "2006"
     iran = g.nodes[IRN]
     assert (iran["label"], iran["class"], iran["iso"], iran["hub"]) == ("Iran", "State", "IRN", False)
     assert "spells" not in iran  # a state is there for the whole timeline
 
 
-def test_spells_widen_to_days_and_never_run_backwards() -> None:
-    assert spell("2011", "2024-12") == ("2011-01-01", "2024-12-31")
-    assert spell("2024-02", None) == ("2024-02-01", None)
-    assert spell(None, "2024") == (None, "2024-12-31")
-    assert spell("2024-12-08", "2024-12") == ("2024-12-08", "2024-12-31")
+def test_spells_are_the_days_a_fact_is_known_to_hold_and_never_run_backwards() -> None:
+    assert spell("2011", "2024-12") == ("2011-12-31", "2024-12-01")
+    assert spell("2024-02", None) == ("2024-02-29", None)
+    assert spell(None, "2024") == (None, "2024-01-01")
+    # an end in the month of a start ends on the start at the earliest
+    assert spell("2024-12-08", "2024-12") == ("2024-12-08", "2024-12-08")
     assert spell("2024", "2023") is None
     assert spell(None, None) is None and spell("soon", None) is None
 

@@ -55,8 +55,8 @@ def test_each_rdf_format_lands_in_its_graph(store: Store, fmt: str) -> None:
     assert rows == [
         {"g": graph, "d": Literal("2020-02", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYearMonth"))}
     ]
-    # every triple of the source, plus the graph's own description
-    assert store.count(graph) == len(mini_graph()) + 4
+    # every triple of the source, plus the graph's own description and the signing date's days
+    assert store.count(graph) == len(mini_graph()) + 4 + 2
 
 
 def test_named_graphs_in_quad_formats_are_kept(store: Store) -> None:
@@ -85,7 +85,7 @@ def test_csv_facts(store: Store, tmp_path: Path) -> None:
         f"SELECT ?m ?start ?end WHERE {{ ?m <{PG}member> <{ID}state/XAA> ; <{PG}start> ?start ; <{PG}end> ?end }}"
     )
     assert [(str(r["m"]), str(r["start"]), str(r["end"])) for r in rows] == [
-        (f"{ID}membership/state-XAA--org-club--2001-05-01", "2001-05-01", "2003")
+        (f"{ID}membership/state-XAA--org-club--2001-05-01--test", "2001-05-01", "2003")
     ]
     status = store.select(f"SELECT ?st WHERE {{ ?x a <{PG}Sanction> ; <{PG}status> ?st }}")
     assert status == [{"st": URIRef(PG + "Reported")}]
@@ -179,3 +179,87 @@ def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
         read_sources([tmp_path / "notes.docx"])
     with pytest.raises(PactgraphError, match="no such file"):
         read_sources([tmp_path / "missing.ttl"])
+
+
+# ---------------------------------------------------------------------------------- normalised days
+
+DAYS = f"""
+@prefix pg: <{PG}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{ID}org/club> a pg:Alliance ; rdfs:label "Club"@en .
+<{ID}source/dataset> a pg:Source ; rdfs:label "A dataset"@en ; dcterms:title "D"@en ; dcterms:publisher "D"@en ;
+    pg:endRule pg:ExclusiveEnd .
+<{ID}source/news> a pg:Source ; rdfs:label "News"@en ; dcterms:title "N"@en ; dcterms:publisher "N"@en ;
+    dcterms:date "2024-06"^^xsd:gYearMonth .
+<{ID}membership/year> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}org/club> ;
+    pg:start "2001"^^xsd:gYear ; pg:end "2005-03"^^xsd:gYearMonth ; pg:status pg:Confirmed ; pg:source <{ID}source/test> ;
+    pg:startEarliest "1900-01-01"^^xsd:date .
+<{ID}membership/month> a pg:Membership ; pg:member <{ID}state/XBB> ; pg:organisation <{ID}org/club> ;
+    pg:start "2001-05"^^xsd:gYearMonth ; pg:status pg:Confirmed ; pg:source <{ID}source/test> .
+<{ID}membership/day> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}org/club> ;
+    pg:start "2001-05-03"^^xsd:date ; pg:end "2001-06-01"^^xsd:date ; pg:status pg:Confirmed ;
+    pg:source <{ID}source/dataset> .
+<{ID}support/undated> a pg:Support ; pg:supporter <{ID}state/XAA> ; pg:recipient <{ID}state/XBB> ;
+    pg:status pg:Reported ; pg:source <{ID}source/news>, <{ID}source/test> .
+"""
+DAY_QUERY = f"""PREFIX pg: <{PG}> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT ?m WHERE {{
+  ?m a pg:Membership ; pg:organisation <{ID}org/club> .
+  FILTER EXISTS {{ ?m pg:startLatest|pg:knownFrom ?from FILTER(?from <= "DAY"^^xsd:date) }}
+  FILTER NOT EXISTS {{ ?m pg:endEarliest ?to FILTER(?to < "DAY"^^xsd:date) }}
+}} ORDER BY ?m"""
+
+
+def test_every_date_gets_its_days_beside_it(store: Store) -> None:
+    ingest(store, [SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))])
+    ingest(store, [SourceInput("days.ttl", DAYS.encode(), "turtle", graph_for("days.ttl"))])
+    rows = store.select(
+        f"SELECT ?n ?p ?d WHERE {{ GRAPH <{GRAPH_BASE}days> {{ ?n ?p ?d "
+        f"VALUES ?p {{ <{PG}startEarliest> <{PG}startLatest> <{PG}endEarliest> <{PG}endLatest> <{PG}knownFrom> }} }} }}"
+    )
+    days = {(str(r["n"]).removeprefix(ID), str(r["p"]).removeprefix(PG)): str(r["d"]) for r in rows}
+    assert all(r["d"].datatype == URIRef("http://www.w3.org/2001/XMLSchema#date") for r in rows)
+    assert days == {
+        # a year and a month; the value given by hand was derived data, and is replaced
+        ("membership/year", "startEarliest"): "2001-01-01",
+        ("membership/year", "startLatest"): "2001-12-31",
+        ("membership/year", "endEarliest"): "2005-03-01",
+        ("membership/year", "endLatest"): "2005-03-31",
+        ("membership/month", "startEarliest"): "2001-05-01",
+        ("membership/month", "startLatest"): "2001-05-31",
+        # the dataset's ends are exclusive: its last day is the day before
+        ("membership/day", "startEarliest"): "2001-05-03",
+        ("membership/day", "startLatest"): "2001-05-03",
+        ("membership/day", "endEarliest"): "2001-05-31",
+        ("membership/day", "endLatest"): "2001-05-31",
+        # undated: known from the last day of its earliest dated source (the other has no date)
+        ("support/undated", "knownFrom"): "2024-06-30",
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "members"),
+    [
+        ("2001-05-02", []),
+        ("2001-05-15", ["day"]),
+        ("2001-05-31", ["day", "month"]),
+        ("2001-06-01", ["month"]),
+        ("2001-12-31", ["month", "year"]),
+        ("2005-03-01", ["month", "year"]),
+        ("2005-03-02", ["month"]),
+    ],
+)
+def test_date_filters_in_plain_sparql_find_month_and_year_facts(
+    store: Store, day: str, members: list[str]
+) -> None:
+    ingest(store, [SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))])
+    ingest(store, [SourceInput("days.ttl", DAYS.encode(), "turtle", graph_for("days.ttl"))])
+    found = [
+        str(r["m"]).removeprefix(ID + "membership/") for r in store.select(DAY_QUERY.replace("DAY", day))
+    ]
+    assert found == members
+    # the same question on the dates as given silently drops the month and the year
+    naive = store.select(
+        f'SELECT ?m WHERE {{ ?m <{PG}start> ?s FILTER(?s <= "{day}"^^<http://www.w3.org/2001/XMLSchema#date>) }}'
+    )
+    assert {str(r["m"]).removeprefix(ID + "membership/") for r in naive} <= {"day"}

@@ -95,8 +95,9 @@ def test_before_the_pact_it_is_not_shared(projection: Projection) -> None:
 
 
 def test_confirmed_only_drops_reported_claims(projection: Projection) -> None:
-    everything = {c["node"]["label"] for c in ask(projection, "2025-01-17")["connections"]}
-    confirmed = {c["node"]["label"] for c in ask(projection, "2025-01-17", "confirmed")["connections"]}
+    # The reported claims are undated: known from their report (published 2025-01) on.
+    everything = {c["node"]["label"] for c in ask(projection, "2025-02-01")["connections"]}
+    confirmed = {c["node"]["label"] for c in ask(projection, "2025-02-01", "confirmed")["connections"]}
     reported = {
         "Iran hands ballistic missiles to Russia (reported)",
         "Iran sets up a UAV production facility in Russia (reported)",
@@ -119,15 +120,29 @@ def test_exclude_and_via(projection: Projection) -> None:
 
 
 def test_turkey_reaches_syria_through_the_rebels(projection: Projection) -> None:
-    q = PathQuery((TUR,), SYR, max_hops=3, as_of=date(2024, 12, 1))
+    # Turkey's support for the rebels is undated in its report (published in January 2025):
+    # known from the report's last possible day on, and told as undated.
+    q = PathQuery((TUR,), SYR, max_hops=3, as_of=date(2025, 2, 1))
     result = find_paths(projection, q)
     paths = texts(result, TUR)
-    assert paths[0].startswith("Turkey supported Syrian rebels [reported: ")
-    assert result["paths"][0]["paths"][0]["edges"][0]["status"] == "reported"
+    assert paths[0] == (
+        "Turkey supported Syrian rebels (undated, known from 2025-01) [reported: russia-iran-pact-2025]; "
+        "Syrian rebels is based in Syria [russia-iran-pact-2025]."
+    )
+    support = result["paths"][0]["paths"][0]["edges"][0]
+    assert (support["status"], support["undated"], support["known_from"], support["start"]) == (
+        "reported",
+        True,
+        "2025-01",
+        None,
+    )
     confirmed = find_paths(
-        projection, PathQuery((TUR,), SYR, max_hops=3, as_of=date(2024, 12, 1), min_status="confirmed")
+        projection, PathQuery((TUR,), SYR, max_hops=3, as_of=date(2025, 2, 1), min_status="confirmed")
     )
     assert all("Syrian rebels" not in t for t in texts(confirmed, TUR))
+    for before in (date(1990, 1, 1), date(2024, 12, 1), date(2025, 1, 30)):
+        earlier = find_paths(projection, PathQuery((TUR,), SYR, max_hops=3, as_of=before))
+        assert all("Syrian rebels" not in t for t in texts(earlier, TUR)), before
 
 
 @pytest.mark.parametrize(
