@@ -123,13 +123,16 @@ def start_serve(store_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], st
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    deadline = time.monotonic() + 120
+    while True:
+        assert proc.poll() is None, f"serve exited {proc.returncode}: {log.read_text()[-2000:]}"
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
+                return proc, url
         except httpx.TransportError:
-            time.sleep(0.1)
-    return proc, url
+            pass
+        assert time.monotonic() < deadline, f"serve was not ready in 120 s: {log.read_text()[-2000:]}"
+        time.sleep(0.1)
 
 
 @pytest.fixture()
