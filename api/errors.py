@@ -23,6 +23,7 @@ STATUS = {
     Kind.BUSY: 409,
     Kind.TOO_LARGE: 413,
     Kind.INVALID: 422,
+    Kind.EVALUATION: 500,  # the SPARQL 1.1 Protocol's answer to a query the service failed to execute
     Kind.UNAVAILABLE: 503,
     Kind.TIMEOUT: 503,
     Kind.UPSTREAM: 502,
@@ -52,6 +53,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "an ambiguous name (the candidates in detail) or a busy store",
         413: "request body over PACTGRAPH_MAX_BODY",
         422: "data that breaks the SHACL shapes (the report in detail)",
+        500: "a well-formed query the engine could not evaluate (an unknown function…)",
         503: "query time limit, or the store unavailable",
     }.items()
 }

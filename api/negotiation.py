@@ -1,4 +1,10 @@
-"""Content negotiation for SPARQL answers: Accept with q-values, or a format= parameter."""
+"""Content negotiation for SPARQL answers: Accept with q-values, or a format= parameter.
+
+`format=` (and `output=` / `results=`, which SPARQLWrapper sends too) takes the names that common
+clients send for each format: SPARQLWrapper's (json, xml, csv, tsv, turtle, n3, rdf, rdf+xml,
+json-ld), Fuseki's (json, xml, sparql, csv, tsv, ttl, nt, nq, trig, jsonld…), Virtuoso's (media
+types). The first value that can carry the answer wins; when none can, Accept decides (a client
+that sends both, as SPARQLWrapper does, is answered by its Accept rather than refused)."""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ from typing import Any
 
 from pactgraph.graph import Kind, PactgraphError
 from pactgraph.graph.formats import RDF_FORMATS
-from pactgraph.graph.sparql import GRAPH_FORMATS, SELECT_FORMATS
 
 # media type -> format name, per answer kind (first is the default)
 RESULTS = {
@@ -21,13 +26,49 @@ RESULTS = {
 GRAPHS = {
     "text/turtle": "turtle",
     "application/x-turtle": "turtle",
+    "application/turtle": "turtle",
+    "text/n3": "turtle",  # Turtle is N3
+    "text/rdf+n3": "turtle",
+    "application/n3": "turtle",
     "application/n-triples": "ntriples",
     "text/plain": "ntriples",
     "application/n-quads": "nquads",
     "application/trig": "trig",
     "application/ld+json": "jsonld",
+    "application/x-json+ld": "jsonld",
     "application/json": "jsonld",
     "application/rdf+xml": "rdfxml",
+    "application/xml": "rdfxml",
+}
+# format= names (beside the media types above), per answer kind
+RESULT_NAMES = {
+    "json": "json",
+    "srj": "json",
+    "xml": "xml",
+    "srx": "xml",
+    "sparql": "xml",  # Fuseki
+    "csv": "csv",
+    "tsv": "tsv",
+}
+GRAPH_NAMES = {
+    "turtle": "turtle",
+    "ttl": "turtle",
+    "n3": "turtle",
+    "nt": "ntriples",
+    "ntriples": "ntriples",
+    "n-triples": "ntriples",
+    "nq": "nquads",
+    "nquads": "nquads",
+    "n-quads": "nquads",
+    "trig": "trig",
+    "jsonld": "jsonld",
+    "json-ld": "jsonld",
+    "json": "jsonld",
+    "xml": "rdfxml",
+    "rdf": "rdfxml",
+    "rdfxml": "rdfxml",
+    "rdf+xml": "rdfxml",
+    "rdf/xml": "rdfxml",
 }
 
 
@@ -48,17 +89,23 @@ def _accepted(accept: str) -> list[tuple[float, int, str]]:
     return sorted(out, reverse=True)
 
 
-def choose(kind: str, accept: str | None, fmt: str | None) -> str:
-    """The format name to answer a query of `kind` in."""
+def format_named(kind: str, value: str) -> str | None:
+    """The format a `format=` value names for an answer of `kind`, None when it names none."""
+    name = value.strip().lower()
+    if kind == "graph":
+        return GRAPH_NAMES.get(name) or GRAPHS.get(name.split(";")[0].strip())
+    return RESULT_NAMES.get(name) or RESULTS.get(name.split(";")[0].strip())
+
+
+def choose(kind: str, accept: str | None, fmt: str | list[str] | None) -> str:
+    """The format name to answer a query of `kind` in: the first `format=` value that names one,
+    else by Accept (406 when nothing acceptable can carry the answer)."""
     offered = GRAPHS if kind == "graph" else RESULTS
-    names = GRAPH_FORMATS if kind == "graph" else SELECT_FORMATS
-    if fmt:
-        name = offered.get(fmt.lower(), fmt.lower())
-        if name not in names:
-            raise PactgraphError(
-                Kind.NOT_ACCEPTABLE, f"format {fmt!r} cannot carry this answer; use one of {', '.join(names)}"
-            )
-        return name
+    values = [fmt] if isinstance(fmt, str) else fmt or []
+    for value in values:
+        name = format_named(kind, value)
+        if name is not None:
+            return name
     if not accept:
         return next(iter(offered.values()))
     for _q, _i, media in _accepted(accept):
@@ -68,6 +115,12 @@ def choose(kind: str, accept: str | None, fmt: str | None) -> str:
             for m, name in offered.items():
                 if media == "*/*" or m.startswith(media[:-1]):
                     return name
+    if values:
+        raise PactgraphError(
+            Kind.NOT_ACCEPTABLE,
+            f"neither format={values[0]!r} nor the accepted media types ({accept}) can carry this answer",
+            detail={"offered": sorted(set(offered))},
+        )
     raise PactgraphError(
         Kind.NOT_ACCEPTABLE,
         f"none of the accepted media types ({accept}) can carry this answer",

@@ -11,6 +11,7 @@ class Kind(StrEnum):
 
     BAD_INPUT = "bad_input"
     INVALID = "invalid"  # well-formed data that breaks the SHACL shapes
+    EVALUATION = "evaluation"  # a well-formed query the engine could not evaluate (e.g. an unknown function)
     NOT_FOUND = "not_found"
     AMBIGUOUS = "ambiguous"
     FORBIDDEN = "forbidden"

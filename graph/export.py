@@ -149,7 +149,7 @@ def _info_rows(store: Store, iris: list[str] | None) -> Iterator[tuple[str, str,
     native = store.oxigraph
     if native is not None:
         # Plain strings straight from Oxigraph: converting rows to rdflib terms costs more than the query.
-        solutions = native.query(_info_query(iris), use_default_graph_as_union=True)
+        solutions = native.query(_info_query(iris))
         assert isinstance(solutions, ox.QuerySolutions)
         rows: Iterable[tuple[str, str, str]] = (
             (s.value, p.value, o.value) for s, p, o in solutions if s and p and o
@@ -277,14 +277,14 @@ def _pairs(native: ox.Store, query: str, canon: dict[str, str]) -> dict[str, str
     subject has several. Written as CSV by Oxigraph and split by C code as it comes (several
     times faster than taking the solutions term by term); anything unusual is read again by
     the csv module and sorted out value by value."""
-    solutions = native.query(query, use_default_graph_as_union=True)
+    solutions = native.query(query)
     assert isinstance(solutions, ox.QuerySolutions)
     sink = _PairSink(canon)
     solutions.serialize(sink, format=ox.QueryResultsFormat.CSV)  # type: ignore[arg-type]
     sink.close()
     if sink.plain and len(sink.found) == sink.rows:
         return sink.found
-    solutions = native.query(query, use_default_graph_as_union=True)
+    solutions = native.query(query)
     assert isinstance(solutions, ox.QuerySolutions)
     text = (solutions.serialize(format=ox.QueryResultsFormat.CSV) or b"").decode("utf-8")
     found: dict[str, str] = {}

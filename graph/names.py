@@ -173,7 +173,7 @@ def _triples(store: Store) -> Iterator[tuple[str, str, str, bool, str]]:
         # predicate's string on every row nor each subject's for a FILTER(isIRI()).
         named, literal = ox.NamedNode, ox.Literal
         for p in _PREDICATES:
-            solutions = native.query(f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}", use_default_graph_as_union=True)
+            solutions = native.query(f"SELECT ?s ?o WHERE {{ ?s <{p}> ?o }}")
             assert isinstance(solutions, ox.QuerySolutions)
             for s, o in solutions:
                 if type(s) is not named:

@@ -278,7 +278,7 @@ _GRAPHS_ONE_BY_ONE = 64
 
 
 def _solutions(native: ox.Store, sparql: str) -> ox.QuerySolutions:
-    solutions = native.query(sparql, use_default_graph_as_union=True)
+    solutions = native.query(sparql)
     assert isinstance(solutions, ox.QuerySolutions)
     return solutions
 

@@ -112,9 +112,11 @@ class Endpoint:
             )
         raise PactgraphError(Kind.UPSTREAM, f"the SPARQL server answered {response.status_code}: {text}")
 
-    def select(self, sparql: str) -> tuple[list[str], list[dict[str, Node]]]:
-        """Variables and rows of a SELECT, as rdflib terms."""
-        body = self.query(sparql).json()
+    def select(
+        self, sparql: str, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
+    ) -> tuple[list[str], list[dict[str, Node]]]:
+        """Variables and rows of a SELECT, as rdflib terms (over the protocol's dataset, if given)."""
+        body = self.query(sparql, SPARQL_JSON, default_graphs, named_graphs).json()
         names = list(body.get("head", {}).get("vars", []))
         rows = [{k: term(v) for k, v in b.items()} for b in body.get("results", {}).get("bindings", [])]
         return names, rows

@@ -1040,6 +1040,17 @@ def validate_store(data: ox.Store, shapes: CompiledShapes | None = None) -> Repo
     return Report(conforms=not violations, violations=violations)
 
 
+SHAPES_CHECKED = "https://pactgraph.org/ontology#shapesChecked"
+"""`<graph> pg:shapesChecked false`, in the graph itself: a write into it skipped the shapes."""
+
+
+def unchecked_marks(graphs: Iterable[ox.NamedNode]) -> list[ox.Quad]:
+    """The quads that record, in each graph, that a write into it skipped the SHACL check (every
+    write path adds them when asked not to validate: --no-validate, validate=false)."""
+    false = ox.Literal("false", datatype=ox.NamedNode(str(XSD.boolean)))
+    return [ox.Quad(g, ox.NamedNode(SHAPES_CHECKED), false, g) for g in graphs]
+
+
 def _to_store(graphs: Iterable[Graph]) -> ox.Store:
     store = ox.Store()
     for g in graphs:
@@ -1104,12 +1115,14 @@ def validate_pyshacl(data: Graph, context: Graph | None = None, shapes: Graph | 
 
 
 __all__ = [
+    "SHAPES_CHECKED",
     "VALIDATION_ONTOLOGY_GRAPH",
     "CompiledShapes",
     "Report",
     "UnsupportedShapeError",
     "Violation",
     "compile_shapes",
+    "unchecked_marks",
     "validate",
     "validate_pyshacl",
     "validate_store",

@@ -3,6 +3,12 @@
 A query or update never reaches the network or the file system: SERVICE and LOAD are refused
 before the engine sees them (the scan skips strings, IRIs and comments, so a label
 containing the word "service" is fine).
+
+The dataset a query sees follows SPARQL 1.1: the protocol's default-graph-uri / named-graph-uri
+when given (exactly those graphs), else the query's FROM / FROM NAMED, else the store's: the merge
+of every graph as default graph (graph/store.py) and every named graph. A default graph made of
+two or more graphs is their merge (a set): Oxigraph would match a triple once per graph, so those
+graphs are merged into an in-memory copy first. The prefixes in PREFIXES need no PREFIX line.
 """
 
 from __future__ import annotations
@@ -15,12 +21,30 @@ from typing import IO, Any, cast
 from typing import Literal as Lit
 
 import pyoxigraph as ox
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from pactgraph.graph.errors import Kind, PactgraphError
-from pactgraph.graph.remote import Endpoint
-from pactgraph.graph.store import Store
+from pactgraph.graph.store import DEFAULT_GRAPH, MERGE_GRAPH, Store, visible_graph
+from pactgraph.ontology import ENTITY_BASE, PG
 
 ResultKind = Lit["select", "ask", "graph"]
+
+PREFIXES: dict[str, str] = {
+    "pg": str(PG),
+    "id": ENTITY_BASE,
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "prov": str(PROV),
+    "schema": "https://schema.org/",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+}
+"""Prefixes every query and update may use without a PREFIX line (one in the query wins). The
+service description lists them, and GET /sparql/prefixes serves them to the web explorer."""
 
 # Strings (long and short), IRIs and comments: removed before looking for keywords.
 _OPAQUE = re.compile(
@@ -45,6 +69,17 @@ def _code(text: str) -> str:
     """The query with strings, IRIs and comments blanked out. Each check of a query needs it;
     a short query asked again (the common case behind an HTTP endpoint) is blanked once."""
     return _code_of_short(text) if len(text) <= 4096 else _OPAQUE.sub(" ", text)
+
+
+def _same_length(m: re.Match[str]) -> str:
+    text = m.group()
+    return " " * len(text) if text[0] == "#" else text[0] + "_" * (len(text) - 2) + text[-1]
+
+
+def masked(text: str) -> str:
+    """The text with comments, strings and IRIs blanked in place (same length, same positions),
+    so that its structure can be read without anything inside them looking like syntax."""
+    return _OPAQUE.sub(_same_length, text)
 
 
 _FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
@@ -140,20 +175,170 @@ def answer(
 
     `fmt` names a results format (json, xml, csv, tsv) for SELECT/ASK or an RDF format for
     CONSTRUCT/DESCRIBE; None picks JSON or Turtle. default/named graphs follow the protocol's
-    default-graph-uri and named-graph-uri; without them the default graph is the union.
+    default-graph-uri and named-graph-uri (given, they make the whole dataset: a missing one is
+    empty); without them the query's FROM / FROM NAMED, else the store's dataset (the merge).
     Solutions past `max_rows` are cut, and the answer says so (`Answer.truncated`). On the
     `sparql:` backend the server's own answer is passed through, bytes unchanged.
     """
     refuse_unsafe(query)
+    defaults: list[str] | None = None
+    named: list[str] | None = None
+    if default_graphs or named_graphs:
+        defaults, named = _iris(default_graphs or []), _iris(named_graphs or [])
     if store.remote is not None:
-        return _answer_remote(store.remote, query, fmt, default_graphs, named_graphs, timeout)
+        return _answer_remote(store, query, fmt, defaults, named, timeout)
     native = store.oxigraph
     if native is not None:
-        return _answer_oxigraph(native, query, fmt, default_graphs, named_graphs, max_rows)
-    return _answer_rdflib(store, query, fmt, default_graphs, named_graphs, max_rows)
+        return _answer_oxigraph(store, native, query, fmt, defaults, named, max_rows)
+    if defaults is not None or named is not None:
+        # rdflib takes no dataset beside the query's own: the same layout in pyoxigraph answers.
+        return _answer_oxigraph(None, memory_copy(store), query, fmt, defaults, named, max_rows)
+    return _answer_rdflib(store, query, fmt, max_rows)
+
+
+def _iris(values: list[str]) -> list[str]:
+    for v in values:
+        try:
+            ox.NamedNode(v)
+        except ValueError:
+            raise PactgraphError(Kind.BAD_INPUT, f"not an absolute IRI: {v[:200]!r}") from None
+    return values
+
+
+def memory_copy(store: Store) -> ox.Store:
+    """A `memory:` store's data as an in-memory pyoxigraph store laid out as `oxigraph:` is
+    (every graph as it is, the merge in the default graph)."""
+    copy = ox.Store()
+    default = ox.DefaultGraph()
+    for q in store.match():
+        copy.add(q)
+        copy.add(ox.Quad(q.subject, q.predicate, q.object, default))
+    return copy
+
+
+_FROM = re.compile(r"(?<![\w:?$])FROM(\s+NAMED)?\s+(<_*>|[^\s{]*:[^\s{]*)", re.I)
+_FORM_AT = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.I)
+
+
+def _dataset_clauses(query: str) -> tuple[list[str], list[str]] | None:
+    """The IRIs of the query's FROM and FROM NAMED clauses (resolved), None when it has none."""
+    code = masked(query)
+    found = list(_FROM.finditer(code))
+    if not found:
+        return None
+    form = _FORM_AT.search(code)
+    prologue = query[: form.start()] if form else ""
+    defaults: list[str] = []
+    named: list[str] = []
+    for m in found:
+        iri = resolve_iri(prologue, query[m.start(2) : m.end(2)])
+        (named if m.group(1) else defaults).append(iri)
+    return defaults, named
+
+
+@functools.lru_cache(maxsize=1024)
+def resolve_iri(prologue: str, written: str) -> str:
+    """An IRI as written in a query or update (`<…>` or a prefixed name), made absolute by the
+    engine with the prologue (and the predeclared prefixes) in force."""
+    try:
+        solutions = _EMPTY.query(
+            f"{prologue}\nSELECT ?iri WHERE {{ BIND({written} AS ?iri) }}", prefixes=PREFIXES
+        )
+    except SyntaxError as exc:
+        raise PactgraphError(Kind.BAD_INPUT, f"bad IRI {written!r}: {exc}") from exc
+    assert isinstance(solutions, ox.QuerySolutions)
+    value = next(iter(solutions))["iri"]
+    if not isinstance(value, ox.NamedNode):
+        raise PactgraphError(Kind.BAD_INPUT, f"bad IRI {written!r}")
+    return value.value
+
+
+_EMPTY = ox.Store()
+
+
+def dataset_query(
+    store: Store | None,
+    native: ox.Store,
+    query: str,
+    defaults: list[str] | None,
+    named: list[str] | None,
+    **extra: Any,
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Run a query on a pyoxigraph store laid out as pactgraph's (the merge in the default graph,
+    the store's own default graph in DEFAULT_GRAPH) over a dataset. `defaults` / `named` None:
+    the query's own FROM / FROM NAMED if it has any, else the store's (the merge, and every
+    named graph but DEFAULT_GRAPH); lists: exactly those graphs. A default graph of two or more
+    graphs is their merge, made in an in-memory copy. `store` (when `native` is its handle)
+    lends its cached list of graphs. Raises the engine's SyntaxError / RuntimeError / OSError."""
+    if defaults is None and named is None:
+        clauses = _dataset_clauses(query)
+        if clauses is not None:
+            if len(clauses[0]) < 2:
+                return native.query(query, **extra)  # the engine takes the query's own dataset
+            defaults, named = clauses
+    if defaults is not None and len(defaults) > 1:
+        return _merged(
+            native, query, defaults, named if named is not None else _visible(store, native), **extra
+        )
+    kwargs: dict[str, Any] = dict(extra)
+    if defaults is not None:
+        kwargs["default_graph"] = [_graph_term(g) for g in defaults]
+    if named is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named]
+    elif native.contains_named_graph(_HIDDEN):
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in _visible(store, native)]
+    return native.query(query, **kwargs)
+
+
+_HIDDEN = ox.NamedNode(str(DEFAULT_GRAPH))
+
+
+def _graph_term(iri: str) -> ox.NamedNode | ox.DefaultGraph:
+    """A graph named by the protocol or FROM. MERGE_GRAPH names the merge, which Oxigraph keeps in
+    its default graph: a `sparql:` store over another pactgraph asks for it by that name."""
+    return ox.DefaultGraph() if iri == str(MERGE_GRAPH) else ox.NamedNode(iri)
+
+
+def _visible(store: Store | None, native: ox.Store) -> list[str]:
+    if store is not None:
+        return [g.value for g in store.visible_graphs()]
+    return [g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode) and visible_graph(g.value)]
+
+
+def _merged(
+    native: ox.Store, query: str, defaults: list[str], named: list[str], **extra: Any
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """A default graph made of several graphs, as their merge: copied into an in-memory store's
+    default graph (a set), with the named graphs beside it."""
+    copy = ox.Store()
+    default = ox.DefaultGraph()
+    for g in defaults:
+        copy.extend(
+            ox.Quad(q.subject, q.predicate, q.object, default)
+            for q in native.quads_for_pattern(None, None, None, _graph_term(g))
+        )
+    for g in named:
+        copy.extend(native.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    return copy.query(query, default_graph=default, named_graphs=[ox.NamedNode(g) for g in named], **extra)
+
+
+def _evaluation_error(exc: Exception) -> PactgraphError:
+    return PactgraphError(
+        Kind.EVALUATION,
+        f"the query is well formed but could not be evaluated (an evaluation error, not a syntax "
+        f"error): {exc}",
+        detail={"error": "evaluation"},
+    )
+
+
+def _syntax_error(exc: Exception) -> PactgraphError:
+    return PactgraphError(
+        Kind.BAD_INPUT, f"bad SPARQL query (syntax error): {exc}", detail={"error": "syntax"}
+    )
 
 
 def _answer_oxigraph(
+    store: Store | None,
     native: ox.Store,
     query: str,
     fmt: str | None,
@@ -161,17 +346,24 @@ def _answer_oxigraph(
     named_graphs: list[str] | None,
     max_rows: int | None,
 ) -> Answer:
-    kwargs: dict[str, object] = {}
-    if default_graphs:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-    else:
-        kwargs["use_default_graph_as_union"] = True
-    if named_graphs:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
     try:
-        result = native.query(query, **kwargs)  # type: ignore[arg-type]
-    except (SyntaxError, ValueError) as exc:
-        raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
+        result = dataset_query(store, native, query, default_graphs, named_graphs, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        raise _syntax_error(exc) from exc
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise _evaluation_error(exc) from exc
+    try:
+        return _serialize(result, query, fmt, max_rows)
+    except (RuntimeError, OSError, ValueError) as exc:  # an error met while the solutions are made
+        raise _evaluation_error(exc) from exc
+
+
+def _serialize(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+    query: str,
+    fmt: str | None,
+    max_rows: int | None,
+) -> Answer:
     if isinstance(result, ox.QueryTriples):
         gfmt, media = _graph_format(fmt)
         return Answer("graph", result.serialize(format=gfmt) or b"", media)
@@ -230,18 +422,51 @@ def is_volatile(query: str) -> bool:
 
 
 def _answer_remote(
-    remote: Endpoint,
+    store: Store,
     query: str,
     fmt: str | None,
     default_graphs: list[str] | None,
     named_graphs: list[str] | None,
     timeout: float | None,
 ) -> Answer:
+    remote = store.remote
+    assert remote is not None
     kind = query_form(query)
     name = _graph_name(fmt) if kind == "graph" else _results_name(fmt)
     media = (GRAPH_FORMATS[name] if kind == "graph" else SELECT_FORMATS[name])[1]
-    response = remote.query(query, media, default_graphs, named_graphs, timeout)
+    text = with_prefixes(query)
+    if default_graphs is None and named_graphs is None:
+        # The query's own FROM / FROM NAMED go as the protocol's parameters: some servers (Oxigraph's
+        # --union-default-graph) let their union override a query's dataset, never the protocol's.
+        clauses = _dataset_clauses(query)
+        if clauses is None:
+            default_graphs, named_graphs = store.remote_dataset(query)
+        else:
+            default_graphs, named_graphs = clauses
+    if default_graphs is not None and named_graphs is not None:
+        # The protocol's dataset is exactly what it names; servers read a missing parameter as
+        # "the service's default" instead, so an empty part is named by a graph nobody writes.
+        default_graphs = default_graphs or [_NO_GRAPH]
+        named_graphs = named_graphs or [_NO_GRAPH]
+    response = remote.query(text, media, default_graphs, named_graphs, timeout)
     return Answer(kind, response.content, response.headers.get("content-type", media).split(";")[0].strip())
+
+
+_NO_GRAPH = "urn:pactgraph:no-graph"
+_PNAME_USE = re.compile(r"(?<![\w:?$])([A-Za-z][\w.-]*)?:")
+_DECLARED = re.compile(r"(?<![\w:?$])PREFIX\s+([A-Za-z][\w.-]*)?:", re.I)
+
+
+def with_prefixes(query: str) -> str:
+    """The query with PREFIX lines for the predeclared prefixes it uses and does not declare (for
+    servers that know nothing of them), on one line before it."""
+    code = masked(query)
+    used = {m.group(1) or "" for m in _PNAME_USE.finditer(code)}
+    declared = {m.group(1) or "" for m in _DECLARED.finditer(code)}
+    missing = [p for p in PREFIXES if p in used and p not in declared]
+    if not missing:
+        return query
+    return " ".join(f"PREFIX {p}: <{PREFIXES[p]}>" for p in missing) + "\n" + query
 
 
 class _Enough(Exception):
@@ -308,30 +533,33 @@ def _mark(body: bytes, name: str, truncated: int | None) -> bytes:
     return body
 
 
-def _answer_rdflib(
-    store: Store,
-    query: str,
-    fmt: str | None,
-    default_graphs: list[str] | None,
-    named_graphs: list[str] | None,
-    max_rows: int | None,
-) -> Answer:
-    if default_graphs or named_graphs:
-        raise PactgraphError(Kind.BAD_INPUT, "default-graph-uri / named-graph-uri need the oxigraph: backend")
-    result = store.query(query)
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        gname = _graph_name(fmt)
-        assert result.graph is not None
-        body = result.graph.serialize(format=_RDFLIB_GRAPH[gname], encoding="utf-8")
-        return Answer("graph", body, GRAPH_FORMATS[gname][1])
-    name = _results_name(fmt)
-    truncated = None
-    if result.type == "SELECT" and max_rows is not None:
-        rows = list(result)
-        if len(rows) > max_rows:
-            result.bindings = [dict(zip(result.vars or [], row, strict=False)) for row in rows[:max_rows]]  # type: ignore[arg-type]
-            truncated = max_rows
-    body = result.serialize(format=_RDFLIB_RESULTS[name], encoding="utf-8") or b""
+def _answer_rdflib(store: Store, query: str, fmt: str | None, max_rows: int | None) -> Answer:
+    try:
+        result = store.dataset.query(query, initNs=PREFIXES)
+    except SyntaxError as exc:
+        raise _syntax_error(exc) from exc
+    except Exception as exc:
+        if type(exc).__name__ in ("ParseException", "ParseSyntaxException"):
+            raise _syntax_error(exc) from exc
+        raise _evaluation_error(exc) from exc
+    try:
+        if result.type in ("CONSTRUCT", "DESCRIBE"):
+            gname = _graph_name(fmt)
+            assert result.graph is not None
+            body = result.graph.serialize(format=_RDFLIB_GRAPH[gname], encoding="utf-8")
+            return Answer("graph", body, GRAPH_FORMATS[gname][1])
+        name = _results_name(fmt)
+        truncated = None
+        if result.type == "SELECT" and max_rows is not None:
+            rows = list(result)
+            if len(rows) > max_rows:
+                result.bindings = [dict(zip(result.vars or [], row, strict=False)) for row in rows[:max_rows]]  # type: ignore[arg-type]
+                truncated = max_rows
+        body = result.serialize(format=_RDFLIB_RESULTS[name], encoding="utf-8") or b""
+    except PactgraphError:
+        raise
+    except Exception as exc:  # rdflib evaluates lazily: an error met while the solutions are made
+        raise _evaluation_error(exc) from exc
     kind: ResultKind = "ask" if result.type == "ASK" else "select"
     return Answer(kind, _mark(body, name, truncated), SELECT_FORMATS[name][1], truncated)
 

@@ -10,6 +10,20 @@ An ``oxigraph:PATH`` store has a durable *generation*: a random token in
 through this class and written anew once the write is over. A snapshot of what was built from
 the store (graph/snapshot.py) is trusted only while the generation it was made at is still
 there, so a write from any process, or one a crash cut short, makes it stale.
+
+What a query sees follows SPARQL 1.1 (DESIGN.md): without FROM / FROM NAMED, the default graph is
+the RDF merge, a set, of every named graph and the store's own default graph. Oxigraph's union
+default graph is a bag (a triple in two graphs is matched twice), so the merge is materialised:
+
+- the store's own default graph (Graph Store `?default`, updates without GRAPH) is kept in the
+  named graph DEFAULT_GRAPH, which `GRAPH ?g` never shows;
+- on `oxigraph:`, Oxigraph's default graph holds the merge; on `sparql:`, the named graph
+  MERGE_GRAPH does, and queries name it as their default graph (the protocol's
+  default-graph-uri), since servers differ in what their own default graph is.
+
+Every write keeps the merge in step in the same transaction as the write itself (`apply`): the
+added triples join it, and a removed triple leaves it when no data graph holds it any more. A
+store whose merge is missing (filled by other tools, or by an older pactgraph) gets it on open.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +45,7 @@ import pyoxigraph as ox
 import rdflib.plugins.sparql
 from oxrdflib import OxigraphStore
 from oxrdflib._converter import from_ox, to_ox
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from rdflib.query import Result
 from rdflib.term import Identifier, Node
@@ -43,8 +57,18 @@ from pactgraph.graph.remote import Endpoint
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
 
 DEFAULT_STORE = "oxigraph:" + str(Path.home() / ".local" / "share" / "pactgraph" / "store")
-_STAGING = "urn:pactgraph:staging:"
+INTERNAL = "urn:pactgraph:"
+"""Graphs under this prefix are pactgraph's bookkeeping (staging, the merge), never data;
+DEFAULT_GRAPH is the one exception."""
+DEFAULT_GRAPH = URIRef(INTERNAL + "default")
+"""The named graph that holds the store's own default graph (Graph Store `?default`, updates
+without GRAPH); queries see it as part of the default graph, never under `GRAPH ?g`."""
+MERGE_GRAPH = URIRef(INTERNAL + "merge")
+"""On a `sparql:` server, the graph that holds the merge (the default graph of every query)."""
+_STAGING = INTERNAL + "staging:"
+_OX_DEFAULT = ox.NamedNode(str(DEFAULT_GRAPH))
 _PENDING = ox.NamedNode(_STAGING + "pending")  # journal: (journal, pending, graph being bulk-written)
+_MERGE_JOURNAL = ox.NamedNode(_STAGING + "merge")  # present while the merge is being built
 BULK_MIN = 20_000
 """Quads from which a batch into empty graphs is bulk-loaded under a journal rather than moved."""
 META_SUFFIX = ".pactgraph"
@@ -56,6 +80,44 @@ log = logging.getLogger("pactgraph.store")
 def default_store_url() -> str:
     """The store named by PACTGRAPH_STORE, else the on-disk default under ~/.local/share."""
     return os.environ.get("PACTGRAPH_STORE") or DEFAULT_STORE
+
+
+def data_graph(name: str) -> bool:
+    """Whether a graph holds data (a source's graph, or the store's own default graph) rather than
+    pactgraph's bookkeeping (staging graphs of a write, the merge)."""
+    return name == str(DEFAULT_GRAPH) or not name.startswith((INTERNAL, "urn:x-pactgraph:"))
+
+
+def visible_graph(name: str) -> bool:
+    """Whether a graph is one of the named graphs a query sees under `GRAPH ?g`."""
+    return data_graph(name) and name != str(DEFAULT_GRAPH)
+
+
+@dataclass
+class Delta:
+    """A change to the store's data graphs, made whole or not at all by `Store.apply`: the quads
+    added (an in-memory pyoxigraph store, one graph per target graph), the quads removed, the
+    graphs emptied first (their old content goes; what `added` holds for them is their new one).
+    The store's own default graph is the named graph DEFAULT_GRAPH here, like any other."""
+
+    added: ox.Store = field(default_factory=ox.Store)
+    removed: set[ox.Quad] = field(default_factory=set)
+    dropped: set[ox.NamedNode] = field(default_factory=set)
+    everything: bool = False  # DROP ALL: every graph, data or not, goes first
+
+    def empty(self) -> bool:
+        return not (
+            self.everything
+            or self.dropped
+            or self.removed
+            or next(iter(self.added.quads_for_pattern(None, None, None, None)), None) is not None
+        )
+
+    def graphs(self) -> set[ox.NamedNode]:
+        """Every graph the change touches."""
+        touched = {q.graph_name for q in self.added.quads_for_pattern(None, None, None, None)}
+        touched |= {q.graph_name for q in self.removed}
+        return {g for g in touched if isinstance(g, ox.NamedNode)} | self.dropped
 
 
 @dataclass(frozen=True)
@@ -81,8 +143,14 @@ class StoreUrl:
         return cls(kind, location)
 
 
+_SPO = "?s ?p ?o"
+_CHUNK = 2000  # triples per INSERT DATA to a sparql: server (Virtuoso's parser runs out of memory at 5,000)
+_GRAPH_KEYWORD = re.compile(r"(?<![\w:?$])GRAPH(?![\w:-])", re.I)
+
+
 class Store:
-    """A dataset of named graphs, one per source; the default graph is their union."""
+    """A dataset of named graphs, one per source, and a default graph of its own; queries see
+    the merge of all of them as their default graph (see the module's docstring)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -93,6 +161,7 @@ class Store:
         self._writes_open = 0  # nested `writing()` blocks; only the outermost one changes the generation
         self._ox: ox.Store | None = None
         self._remote: Endpoint | None = None
+        self._visible: tuple[int, list[ox.NamedNode]] | None = None
         self.path: Path | None = None
         self.meta_dir: Path | None = None
         if parsed.kind == "sparql":
@@ -103,6 +172,7 @@ class Store:
             )
             with contextlib.suppress(PactgraphError):  # a server that is down now may be up later
                 self._drop_staging()
+                self._ensure_merge_remote()
         elif parsed.kind == "oxigraph":
             path = Path(parsed.location).expanduser()
             path.mkdir(parents=True, exist_ok=True)
@@ -117,17 +187,22 @@ class Store:
                         "stop it, or send the data to that server's POST /ingest",
                     ) from exc
                 raise PactgraphError(Kind.UNAVAILABLE, f"cannot open the store at {path}: {exc}") from exc
-            self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=True)
+            # Oxigraph's own default graph is the merge: rdflib's view of the dataset reads it as is.
+            self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=False)
             self.meta_dir = _meta_dir(path)
             self._drop_staging()
+            self._ensure_merge()
         else:
+            # rdflib's union of contexts is a set already, and includes its own default graph.
             self.dataset = Dataset(default_union=True)
 
     # ------------------------------------------------------------------ reading
 
     @property
     def oxigraph(self) -> ox.Store | None:
-        """The native Oxigraph handle on the `oxigraph:` backend, for hot paths; None elsewhere."""
+        """The native Oxigraph handle on the `oxigraph:` backend, for hot paths; None elsewhere.
+        Its default graph is the merge of every data graph: query it without
+        `use_default_graph_as_union` (which would match each triple once per graph, and the merge too)."""
         return self._ox
 
     @property
@@ -201,10 +276,87 @@ class Store:
         except OSError as exc:
             log.warning("cannot write the store generation in %s (no snapshot used): %s", self.meta_dir, exc)
 
+    # ------------------------------------------------------------------ the default graph
+
+    def query_dataset(self) -> dict[str, Any]:
+        """pyoxigraph's dataset arguments for a query that names no dataset itself: the default
+        graph is Oxigraph's own (the merge); the named graphs are all but the store's own default
+        graph, which is listed away only while it holds something."""
+        native = self._ox
+        if native is None or not native.contains_named_graph(_OX_DEFAULT):
+            return {}
+        return {"named_graphs": self.visible_graphs()}
+
+    def visible_graphs(self) -> list[ox.NamedNode]:
+        """The named graphs `GRAPH ?g` may match (cached for this version of the store)."""
+        cached = self._visible
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
+        if self._ox is not None:
+            names = [
+                g for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode) and visible_graph(g.value)
+            ]
+        else:
+            assert self._remote is not None
+            rows = self._remote.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")[1]
+            names = [
+                ox.NamedNode(str(r["g"]))
+                for r in rows
+                if isinstance(r.get("g"), URIRef) and visible_graph(str(r["g"]))
+            ]
+        self._visible = (self._version, names)
+        return names
+
+    def remote_dataset(self, query: str) -> tuple[list[str], list[str]]:
+        """On `sparql:`, the protocol's default-graph-uri and named-graph-uri for a query that names
+        no dataset itself: the merge as default graph, and (when the query has GRAPH patterns) the
+        data graphs as named graphs."""
+        named = [g.value for g in self.visible_graphs()] if _GRAPH_KEYWORD.search(query) else []
+        return [str(MERGE_GRAPH)], named
+
+    def _ensure_merge(self) -> None:
+        """Build the merge in Oxigraph's default graph when the store has data but no merge (a
+        store filled by other tools or by an older pactgraph): once, at open."""
+        native = self._ox
+        assert native is not None
+        if next(iter(native.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+            return
+        graphs = [g for g in native.named_graphs() if isinstance(g, ox.NamedNode) and data_graph(g.value)]
+        if not any(next(iter(native.quads_for_pattern(None, None, None, g)), None) for g in graphs):
+            return
+        log.info("building the default graph (the merge of every graph) of %s", self.path)
+        with self.writing():
+            # Under a journal: a crash half way makes the next open empty the default graph and
+            # build it again (an incomplete merge would look like a finished one).
+            native.add(ox.Quad(_MERGE_JOURNAL, _PENDING, _MERGE_JOURNAL, _MERGE_JOURNAL))
+            default = ox.DefaultGraph()
+            native.bulk_extend(
+                ox.Quad(q.subject, q.predicate, q.object, default)
+                for g in graphs
+                for q in native.quads_for_pattern(None, None, None, g)
+            )
+            native.remove_graph(_MERGE_JOURNAL)
+
+    def _ensure_merge_remote(self) -> None:
+        remote = self._remote
+        assert remote is not None
+        merge = f"<{MERGE_GRAPH}>"
+        has_merge = remote.select(f"SELECT ?s WHERE {{ GRAPH {merge} {{ ?s ?p ?o }} }} LIMIT 1")[1]
+        if has_merge:
+            return
+        has_data = remote.select(
+            f"SELECT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_data_filter('?g')} }} LIMIT 1"
+        )[1]
+        if has_data:
+            remote.update(
+                f"INSERT {{ GRAPH {merge} {{ {_SPO} }} }} "
+                f"WHERE {{ GRAPH ?g {{ {_SPO} }} {_data_filter('?g')} }}"
+            )
+
     # ------------------------------------------------------------------ reading
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> Result:
-        """Run a SPARQL query on the native engine over the union of graphs.
+        """Run a SPARQL query through rdflib on the native engine, over the merge of all graphs.
 
         `bindings` are values for variables, passed to the engine as bound terms (Oxigraph's
         substitutions, rdflib's initBindings): user input never enters the query string.
@@ -221,9 +373,26 @@ class Store:
             raise
 
     def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[dict[str, Node]]:
-        """Rows of a SELECT query as dicts of variable name to rdflib term (unbound ones left out)."""
+        """Rows of a SELECT query as dicts of variable name to rdflib term (unbound ones left out).
+
+        The default graph is the merge of every graph; the named graphs are the data graphs
+        (`visible_graph`), as for a user's query."""
         if self._remote is not None:
-            return self._remote.select(with_values(sparql, bindings) if bindings else sparql)[1]
+            text = with_values(sparql, bindings) if bindings else sparql
+            return self._remote.select(text, *self.remote_dataset(text))[1]
+        if self._ox is not None:
+            subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+            try:
+                solutions = self._ox.query(sparql, substitutions=subs or None, **self.query_dataset())  # type: ignore[arg-type]
+            except SyntaxError as exc:
+                raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL query: {exc}") from exc
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise PactgraphError(Kind.BAD_INPUT, "select() takes a SELECT query")
+            variables = [v.value for v in solutions.variables]
+            return [
+                {name: term(value) for name, value in zip(variables, row, strict=False) if value is not None}
+                for row in solutions
+            ]
         result = self.query(sparql, bindings)
         names = [str(v) for v in result.vars or []]
         return [
@@ -232,36 +401,67 @@ class Store:
         ]
 
     def graph_names(self) -> list[URIRef]:
-        """Every named graph that holds at least one triple (staging graphs excluded)."""
+        """Every named graph that holds at least one triple (pactgraph's own graphs excluded, the
+        store's default graph too)."""
+        native = self._ox
+        if native is not None:
+            return sorted(
+                (
+                    URIRef(g.value)
+                    for g in native.named_graphs()
+                    if isinstance(g, ox.NamedNode)
+                    and visible_graph(g.value)
+                    and next(iter(native.quads_for_pattern(None, None, None, g)), None) is not None
+                ),
+                key=str,
+            )
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return sorted(
-            (g for r in rows if isinstance(g := r["g"], URIRef) and not str(g).startswith(_STAGING)), key=str
-        )
+        return sorted((g for r in rows if isinstance(g := r["g"], URIRef) and visible_graph(str(g))), key=str)
+
+    def has_default_graph(self) -> bool:
+        """Whether the store's own default graph holds anything."""
+        return self.count(DEFAULT_GRAPH) > 0
 
     def graph(self, name: URIRef) -> Graph:
-        """A read view of one named graph."""
-        return self.dataset.graph(name)
+        """One graph's triples, read now (DEFAULT_GRAPH: the store's own default graph)."""
+        if self._ox is None and self._remote is None:
+            return self._memory_graph(name)
+        copy = Graph(identifier=name)
+        for q in self.match(graph=ox.NamedNode(str(name))):
+            copy.add((term(q.subject), term(q.predicate), term(q.object)))
+        return copy
+
+    def _memory_graph(self, name: URIRef) -> Graph:
+        """On `memory:`, the dataset's own graph (a live view)."""
+        return self.dataset.default_graph if name == DEFAULT_GRAPH else self.dataset.graph(name)
 
     def count(self, graph: URIRef | None = None) -> int:
-        """Triples in one named graph, or quads in the whole dataset."""
-        if graph is None:
-            rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-        else:
-            rows = self.select(
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", {"g": graph}
-            )
-        return int(str(rows[0]["n"])) if rows else 0
+        """Triples in one graph (DEFAULT_GRAPH: the store's own default graph), or quads in every
+        data graph."""
+        if graph is not None:
+            g = ox.NamedNode(str(graph))
+            return sum(1 for _ in self.match(graph=g))
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_data_filter('?g')} }}"
+        if self._ox is not None:
+            solutions = self._ox.query(query)  # every named graph: the default graph of its own too
+            assert isinstance(solutions, ox.QuerySolutions)
+            count = next(iter(solutions))[0]
+            return int(count.value) if isinstance(count, ox.Literal) else 0
+        if self._remote is not None:
+            rows = self._remote.select(query)[1]
+            return int(str(rows[0]["n"])) if rows else 0
+        return sum(1 for _ in self.dataset.quads((None, None, None, None)))
 
     def quads(self) -> Iterator[tuple[Node, Node, Node, URIRef]]:
-        """Every quad in a named graph (the default graph of the store is not used)."""
+        """Every quad of every data graph (the store's own default graph as DEFAULT_GRAPH)."""
         if self._remote is not None:
             for r in self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
-                if isinstance(r["g"], URIRef) and not str(r["g"]).startswith(_STAGING):
+                if isinstance(r["g"], URIRef) and data_graph(str(r["g"])):
                     yield (r["s"], r["p"], r["o"], r["g"])
             return
         if self._ox is not None:
             for q in self._ox.quads_for_pattern(None, None, None, None):
-                if isinstance(q.graph_name, ox.NamedNode):
+                if isinstance(q.graph_name, ox.NamedNode) and data_graph(q.graph_name.value):
                     yield (
                         term(q.subject),
                         term(q.predicate),
@@ -270,10 +470,75 @@ class Store:
                     )
             return
         for s, p, o, g in self.dataset.quads((None, None, None, None)):
-            if isinstance(g, URIRef):
-                yield (s, p, o, g)
-            elif isinstance(g, Graph) and isinstance(g.identifier, URIRef):
-                yield (s, p, o, g.identifier)
+            name = g.identifier if isinstance(g, Graph) else g
+            if name == DATASET_DEFAULT:
+                yield (s, p, o, DEFAULT_GRAPH)
+            elif isinstance(name, URIRef):
+                yield (s, p, o, name)
+
+    # ------------------------------------------------------------------ reading, in pyoxigraph terms
+    # What a write reads of the store as it is (graph/update.py, graph/writes.py): quads by pattern
+    # over the data graphs, as pyoxigraph terms, on every backend.
+
+    def match(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: ox.NamedNode | ox.BlankNode | ox.Literal | None = None,
+        graph: ox.NamedNode | None = None,
+    ) -> Iterator[ox.Quad]:
+        """The quads of the data graphs that match a pattern (None matches anything)."""
+        if self._ox is not None:
+            for q in self._ox.quads_for_pattern(subject, predicate, obj, graph):
+                if isinstance(q.graph_name, ox.NamedNode) and data_graph(q.graph_name.value):
+                    yield q
+            return
+        if self._remote is not None:
+            yield from self._match_remote(subject, predicate, obj, graph)
+            return
+        pattern = tuple(None if t is None else _plain(t) for t in (subject, predicate, obj))
+        if graph is not None:
+            context = self._memory_graph(URIRef(graph.value))
+            for s, p, o in context.triples(pattern):  # type: ignore[arg-type]
+                yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph)  # type: ignore[arg-type]
+            return
+        for s, p, o, g in self.dataset.quads(pattern):  # type: ignore[arg-type]
+            name = g.identifier if isinstance(g, Graph) else g
+            name = DEFAULT_GRAPH if name == DATASET_DEFAULT else name
+            if isinstance(name, URIRef):
+                yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(name)))  # type: ignore[arg-type]
+
+    def _match_remote(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None,
+        predicate: ox.NamedNode | None,
+        obj: ox.NamedNode | ox.BlankNode | ox.Literal | None,
+        graph: ox.NamedNode | None,
+    ) -> Iterator[ox.Quad]:
+        assert self._remote is not None
+        if any(isinstance(t, ox.BlankNode) for t in (subject, obj)):
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                "on the sparql: backend a blank node of the server cannot be named in a request; "
+                "give the node an IRI",
+            )
+        parts = [
+            str(t) if t is not None else f"?{v}" for t, v in ((subject, "s"), (predicate, "p"), (obj, "o"))
+        ]
+        where = f"GRAPH {graph if graph is not None else '?g'} {{ {' '.join(parts)} }}"
+        rows = self._remote.select(f"SELECT * WHERE {{ {where} }}")[1]
+        for r in rows:
+            g = graph if graph is not None else ox.NamedNode(str(r["g"]))
+            if not data_graph(g.value):
+                continue
+            s, p, o = (
+                to_ox(r[v]) if t is None else t for t, v in ((subject, "s"), (predicate, "p"), (obj, "o"))
+            )
+            yield ox.Quad(s, p, o, g)  # type: ignore[arg-type]
+
+    def contains(self, quad: ox.Quad) -> bool:
+        """Whether a data graph holds the quad."""
+        return next(self.match(quad.subject, quad.predicate, quad.object, quad.graph_name), None) is not None  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ writing
 
@@ -304,92 +569,113 @@ class Store:
     def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
         """Replace each named graph's content with the given triples, all graphs at once or none.
 
-        On Oxigraph the new triples go into staging graphs first (one transaction), then one
-        SPARQL update moves them over the old ones (a second, atomic transaction). A crash in
-        between leaves only staging graphs, which the next open drops.
-        """
-        with self.writing():
-            if self._remote is not None:
-                self._replace_remote(graphs)
-            elif self._ox is not None:
-                self._replace_oxigraph(graphs)
-            else:
-                self._replace_memory(graphs)
-
-    def replace_graphs_native(self, batch: ox.Store, names: Sequence[URIRef]) -> None:
-        """Replace each named graph in `names` with the same-named graph of `batch` (an in-memory
-        pyoxigraph store), all graphs at once or none. On Oxigraph the quads go from store to store
-        without rdflib terms; elsewhere they are converted once."""
-        with self.writing():
-            if self._ox is not None:
-                self._write_oxigraph(batch, names)
-                return
-            graphs = {
-                name: [
-                    (term(q.subject), term(q.predicate), term(q.object))
-                    for q in batch.quads_for_pattern(None, None, None, ox.NamedNode(str(name)))
-                ]
-                for name in names
-            }
-            if self._remote is not None:
-                self._replace_remote(graphs)
-            else:
-                self._replace_memory(graphs)
-
-    def _replace_oxigraph(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
-        # Converted into an in-memory store first, so a triple that cannot be converted (or an
-        # iterator that fails half way) raises before the disk store is touched.
+        The triples are converted into an in-memory store first, so a triple that cannot be
+        converted (or an iterator that fails half way) raises before the store is touched."""
         batch = ox.Store()
         for name, triples in graphs.items():
             g = ox.NamedNode(str(name))
             batch.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in triples)  # type: ignore[arg-type]
-        self._write_oxigraph(batch, list(graphs))
+        self.replace_graphs_native(batch, list(graphs))
 
-    def _write_oxigraph(self, batch: ox.Store, names: Sequence[URIRef]) -> None:
-        """Two ways to write a batch all or nothing, chosen by what it replaces and its size.
+    def replace_graphs_native(self, batch: ox.Store, names: Sequence[URIRef]) -> None:
+        """Replace each graph in `names` with the same-named graph of `batch` (an in-memory
+        pyoxigraph store), all graphs at once or none (unvalidated: graph/writes.py validates)."""
+        targets = {ox.NamedNode(str(name)) for name in names}
+        with self.writing():
+            if self._ox is not None and self._bulk_fits(batch, targets):
+                self._bulk_into_empty(batch, sorted(targets, key=str))
+                return
+            self._apply(Delta(added=batch, dropped=targets))
 
-        A batch that replaces graphs holding triples, or a small one, goes into staging graphs
-        first, then one SPARQL update moves them over the old ones (one atomic transaction; a
-        crash before it leaves only staging graphs, which the next open drops). Oxigraph runs
-        that move quad by quad in a transaction (a few thousand quads/s), so a large batch into
-        graphs that are all empty is bulk-loaded straight into them under a journal instead: a
-        crash before the journal is removed (the commit) makes the next open drop those graphs,
-        which held nothing before. Readers of this process may see such a graph filling meanwhile.
-        """
-        assert self._ox is not None
-        native = self._ox
-        targets = [ox.NamedNode(str(name)) for name in names]
-        size = sum(1 for _ in itertools.islice(batch.quads_for_pattern(None, None, None, None), BULK_MIN))
-        empty = all(next(iter(native.quads_for_pattern(None, None, None, g)), None) is None for g in targets)
-        if size >= BULK_MIN and empty:
-            self._bulk_into_empty(batch, targets)
+    def apply(self, delta: Delta) -> None:
+        """Make a change whole or not at all, and keep the merge (the default graph queries see)
+        in step in the same transaction (unvalidated: graph/writes.py validates)."""
+        if delta.empty():
             return
-        token = uuid.uuid4().hex
-        staged: list[tuple[ox.NamedNode, ox.NamedNode | None]] = []
-        try:
-            for i, g in enumerate(targets):
-                stage = ox.NamedNode(f"{_STAGING}{token}:{i}")
-                quads = (
-                    ox.Quad(q.subject, q.predicate, q.object, stage)
-                    for q in batch.quads_for_pattern(None, None, None, g)
+        with self.writing():
+            self._apply(delta)
+
+    def _apply(self, delta: Delta) -> None:
+        for g in delta.graphs():
+            if not data_graph(g.value):
+                raise PactgraphError(
+                    Kind.BAD_INPUT, f"{g.value} is one of pactgraph's own graphs: not writable"
                 )
-                first = next(quads, None)
-                if first is None:
-                    staged.append((g, None))
-                    continue
-                staged.append((g, stage))
-                writer = native.bulk_extend if size >= BULK_MIN else native.extend
-                writer(itertools.chain([first], quads))
-            ops = [
-                f"MOVE SILENT GRAPH {stage} TO GRAPH {g}" if stage else f"DROP SILENT GRAPH {g}"
-                for g, stage in staged
-            ]
-            native.update(" ;\n".join(ops))
+        if self._remote is not None:
+            self._apply_remote(delta)
+        elif self._ox is not None:
+            self._apply_oxigraph(delta)
+        else:
+            self._apply_memory(delta)
+
+    def _bulk_fits(self, batch: ox.Store, targets: set[ox.NamedNode]) -> bool:
+        """A large batch into graphs that are all empty is bulk-loaded (see `_bulk_into_empty`)."""
+        assert self._ox is not None
+        size = sum(1 for _ in itertools.islice(batch.quads_for_pattern(None, None, None, None), BULK_MIN))
+        native = self._ox
+        return size >= BULK_MIN and all(
+            next(iter(native.quads_for_pattern(None, None, None, g)), None) is None for g in targets
+        )
+
+    def _apply_oxigraph(self, delta: Delta) -> None:
+        """Stage the change (added quads, removed quads) in staging graphs, then one SPARQL update
+        makes it and moves the merge along: one atomic transaction. A crash before it leaves only
+        staging graphs, which the next open drops."""
+        native = self._ox
+        assert native is not None
+        if delta.everything:
+            native.clear()
+        token = uuid.uuid4().hex
+        try:
+            added, removed = self._stage(delta, token, native.extend, native.bulk_extend)
+            ops = _delta_ops(added, removed, delta.dropped, merge=None)
+            if ops:
+                native.update(" ;\n".join(ops))
         except BaseException:
             self._drop_staging()
             raise
+        if (
+            native.contains_named_graph(_OX_DEFAULT)
+            and next(iter(native.quads_for_pattern(None, None, None, _OX_DEFAULT)), None) is None
+        ):
+            native.remove_graph(_OX_DEFAULT)  # no default graph of its own: GRAPH ?g needs no list
+
+    def _stage(
+        self,
+        delta: Delta,
+        token: str,
+        extend: Any,
+        bulk_extend: Any,
+    ) -> tuple[dict[ox.NamedNode, ox.NamedNode], dict[ox.NamedNode, ox.NamedNode]]:
+        """Write the added and the removed quads into staging graphs, one per target graph."""
+        added: dict[ox.NamedNode, ox.NamedNode] = {}
+        removed: dict[ox.NamedNode, ox.NamedNode] = {}
+        size = sum(
+            1 for _ in itertools.islice(delta.added.quads_for_pattern(None, None, None, None), BULK_MIN)
+        )
+        writer = bulk_extend if size >= BULK_MIN else extend
+        for i, g in enumerate(sorted(delta.graphs(), key=str)):
+            quads = delta.added.quads_for_pattern(None, None, None, g)
+            first = next(quads, None)
+            if first is not None:
+                stage = ox.NamedNode(f"{_STAGING}{token}:a{i}")
+                writer(
+                    ox.Quad(q.subject, q.predicate, q.object, stage) for q in itertools.chain([first], quads)
+                )
+                added[g] = stage
+            gone = [q for q in delta.removed if q.graph_name == g and g not in delta.dropped]
+            if gone:
+                stage = ox.NamedNode(f"{_STAGING}{token}:r{i}")
+                extend(ox.Quad(q.subject, q.predicate, q.object, stage) for q in gone)
+                removed[g] = stage
+        return added, removed
 
     def _bulk_into_empty(self, batch: ox.Store, targets: list[ox.NamedNode]) -> None:
+        """Oxigraph runs a transactional write quad by quad; a large batch into graphs that are
+        all empty is bulk-loaded straight into them (and into the merge) under a journal instead:
+        a crash before the journal is removed (the commit) makes the next open drop those graphs,
+        which held nothing before, and take their triples out of the merge again. Readers of this
+        process may see such a graph filling meanwhile."""
         assert self._ox is not None
         native = self._ox
         journal = ox.NamedNode(f"{_STAGING}{uuid.uuid4().hex}:journal")
@@ -397,89 +683,115 @@ class Store:
         try:
             for g in targets:
                 native.bulk_extend(batch.quads_for_pattern(None, None, None, g))
+            default = ox.DefaultGraph()
+            native.bulk_extend(
+                ox.Quad(q.subject, q.predicate, q.object, default)
+                for g in targets
+                for q in batch.quads_for_pattern(None, None, None, g)
+            )
             native.remove_graph(journal)  # the commit
         except BaseException:
             self._drop_staging()
             raise
 
-    def _replace_remote(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
-        """Staging graphs filled by INSERT DATA in chunks, then one update that moves them all.
+    def _apply_remote(self, delta: Delta) -> None:
+        """Staging graphs filled by INSERT DATA in chunks, then one update that makes the change
+        and moves the merge graph along.
 
         On a server that runs each update request in one transaction (Oxigraph, Virtuoso) the
-        final move is atomic; readers of that server may see staging graphs meanwhile.
-        Triples with blank nodes go in one request, so each blank node stays one node.
+        final update is atomic; readers of that server may see staging graphs meanwhile.
+        Triples with blank nodes go in one request, so each blank node stays one node; a blank
+        node of the server itself cannot be named over the protocol, so removing one is refused.
         """
-        assert self._remote is not None
+        remote = self._remote
+        assert remote is not None
+        if any(isinstance(t, ox.BlankNode) for q in delta.removed for t in (q.subject, q.object)):
+            raise PactgraphError(
+                Kind.BAD_INPUT,
+                "on the sparql: backend a triple with a blank node of the server cannot be removed "
+                "(the protocol has no name for it); replace its graph instead",
+            )
+        if delta.everything:
+            remote.update("DROP SILENT ALL")
         token = uuid.uuid4().hex
-        moves = []
+        staged: dict[str, list[ox.Quad]] = {}
+        added: dict[ox.NamedNode, ox.NamedNode] = {}
+        removed: dict[ox.NamedNode, ox.NamedNode] = {}
+        for i, g in enumerate(sorted(delta.graphs(), key=str)):
+            quads = list(delta.added.quads_for_pattern(None, None, None, g))
+            if quads:
+                added[g] = ox.NamedNode(f"{_STAGING}{token}:a{i}")
+                staged[added[g].value] = quads
+            gone = [q for q in delta.removed if q.graph_name == g and g not in delta.dropped]
+            if gone:
+                removed[g] = ox.NamedNode(f"{_STAGING}{token}:r{i}")
+                staged[removed[g].value] = gone
         try:
-            for i, (name, triples) in enumerate(graphs.items()):
-                stage = f"{_STAGING}{token}:{i}"
-                plain: list[str] = []
-                blank: list[str] = []
-                for t in triples:
-                    line = " ".join(safe_term(x).n3() for x in t) + " ."
-                    (blank if any(isinstance(x, BNode) for x in t) else plain).append(line)
-                for j in range(0, len(plain), 5000):
-                    data = "\n".join(plain[j : j + 5000])
-                    self._remote.update(f"INSERT DATA {{ GRAPH <{stage}> {{\n{data}\n}} }}")
-                if blank:
-                    # Some servers (Virtuoso) refuse blank nodes in INSERT DATA; a template
-                    # with an empty WHERE makes one fresh node per label, once.
-                    data = "\n".join(blank)
-                    self._remote.update(f"INSERT {{ GRAPH <{stage}> {{\n{data}\n}} }} WHERE {{}}")
-                moves.append(
-                    f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{safe_term(name)}>"
-                    if plain or blank
-                    else f"DROP SILENT GRAPH <{safe_term(name)}>"
-                )
-            self._remote.update(" ;\n".join(moves))
+            for stage, quads in staged.items():
+                self._insert_remote(stage, quads)
+            ops = _delta_ops(added, removed, delta.dropped, merge=f"<{MERGE_GRAPH}>")
+            if ops:
+                remote.update(" ;\n".join(ops))
         except BaseException:
             with contextlib.suppress(Exception):
                 self._drop_staging()
             raise
 
-    def _replace_memory(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
-        # Build every new graph before touching the dataset, so a bad triple changes nothing.
-        built = {name: list(triples) for name, triples in graphs.items()}
-        for name, triples in built.items():
-            self.dataset.remove_graph(name)
-            g = self.dataset.graph(name)
-            for t in triples:
-                g.add(t)
+    def _insert_remote(self, stage: str, quads: list[ox.Quad]) -> None:
+        assert self._remote is not None
+        plain: list[str] = []
+        blank: list[str] = []
+        for q in quads:
+            line = " ".join(safe_term(term(x)).n3() for x in (q.subject, q.predicate, q.object)) + " ."
+            (
+                blank if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) else plain
+            ).append(line)
+        for j in range(0, len(plain), _CHUNK):
+            data = "\n".join(plain[j : j + _CHUNK])
+            self._remote.update(f"INSERT DATA {{ GRAPH <{stage}> {{\n{data}\n}} }}")
+        if blank:
+            # Some servers (Virtuoso) refuse blank nodes in INSERT DATA; a template with an empty
+            # WHERE makes one fresh node per label, once.
+            data = "\n".join(blank)
+            self._remote.update(f"INSERT {{ GRAPH <{stage}> {{\n{data}\n}} }} WHERE {{}}")
+
+    def _apply_memory(self, delta: Delta) -> None:
+        # Every term converted before the dataset is touched, so a bad one changes nothing.
+        added = [_memory_quad(q) for q in delta.added]
+        removed = [_memory_quad(q) for q in delta.removed]
+        ds = self.dataset
+        if delta.everything:
+            for context in list(ds.contexts()):
+                if context.identifier != DATASET_DEFAULT:
+                    ds.remove_graph(context)
+            ds.default_graph.remove((None, None, None))
+        for g in delta.dropped:
+            if g.value == str(DEFAULT_GRAPH):
+                ds.default_graph.remove((None, None, None))
+            else:
+                ds.remove_graph(URIRef(g.value))
+        for s, p, o, name in removed:
+            self._memory_graph(URIRef(name)).remove((s, p, o))
+        for s, p, o, name in added:
+            self._memory_graph(URIRef(name)).add((s, p, o))
 
     def update(self, sparql_update: str) -> None:
-        """Run a SPARQL 1.1 Update on the native engine, in one transaction where the backend has them."""
-        with self.writing():
-            try:
-                if self._remote is not None:
-                    self._remote.update(sparql_update)
-                elif self._ox is not None:
-                    self._ox.update(sparql_update)
-                else:
-                    self.dataset.update(sparql_update)
-            except SyntaxError as exc:
-                raise PactgraphError(Kind.BAD_INPUT, f"bad SPARQL update: {exc}") from exc
-            except (RuntimeError, ValueError) as exc:  # the engine refused it (e.g. DROP of a missing graph)
-                raise PactgraphError(
-                    Kind.BAD_INPUT, f"the update was refused and nothing was changed: {exc}"
-                ) from exc
+        """Run a SPARQL 1.1 Update, unvalidated, as one change (graph/writes.py validates)."""
+        from pactgraph.graph.update import evaluate  # the update reads the store: a layer above it
+
+        self.apply(evaluate(self, sparql_update))
 
     def drop_graph(self, name: URIRef) -> None:
-        with self.writing():
-            if self._remote is not None:
-                self._remote.update(f"DROP SILENT GRAPH <{safe_term(name)}>")
-            elif self._ox is not None:
-                self._ox.remove_graph(ox.NamedNode(str(name)))
-            else:
-                self.dataset.remove_graph(name)
+        self.apply(Delta(dropped={ox.NamedNode(str(name))}))
 
     def _drop_staging(self) -> None:
+        """Drop what an unfinished write left: staging graphs, and the graphs a bulk write had not
+        committed (with their triples taken out of the merge where no other graph holds them)."""
         if self._remote is not None:
-            rows = self.select(
+            rows = self._remote.select(
                 "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
                 f'FILTER(STRSTARTS(STR(?g), "{_STAGING}")) }}'
-            )
+            )[1]
             drops = [f"DROP SILENT GRAPH <{safe_term(r['g'])}>" for r in rows]
             if drops:
                 self._remote.update(" ;\n".join(drops))
@@ -487,12 +799,20 @@ class Store:
         assert self._ox is not None
         native = self._ox
         for g in list(native.named_graphs()):
-            if isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
+            if g == _MERGE_JOURNAL:
+                native.clear_graph(ox.DefaultGraph())  # built again by _ensure_merge
+                native.remove_graph(g)
+            elif isinstance(g, ox.NamedNode) and g.value.startswith(_STAGING):
                 self._invalidate_generation()  # a write left unfinished: its crash left none already
                 # A journal names graphs a bulk write left unfinished: they were empty before it.
-                for q in list(native.quads_for_pattern(None, _PENDING, None, g)):
-                    if isinstance(q.object, ox.NamedNode):
-                        native.remove_graph(q.object)
+                pending = {
+                    q.object
+                    for q in native.quads_for_pattern(None, _PENDING, None, g)
+                    if isinstance(q.object, ox.NamedNode)
+                }
+                if pending:
+                    ops = _delta_ops({}, {}, pending, merge=None)
+                    native.update(" ;\n".join(ops))
                 native.remove_graph(g)
 
     def flush(self) -> None:
@@ -514,6 +834,80 @@ class Store:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+DATASET_DEFAULT = URIRef("urn:x-rdflib:default")  # rdflib's name for a Dataset's default graph
+
+
+_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
+
+
+def _plain(value: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    """As `term`, a simple literal untyped: rdflib tells "x" from "x"^^xsd:string (RDF 1.1 does not),
+    and its in-memory store matches terms as rdflib sees them."""
+    if isinstance(value, ox.Literal) and value.datatype == _XSD_STRING and not value.language:
+        return Literal(value.value)
+    return term(value)
+
+
+def _memory_quad(q: ox.Quad) -> tuple[Node, Node, Node, str]:
+    if not isinstance(q.graph_name, ox.NamedNode):
+        raise PactgraphError(Kind.BAD_INPUT, "a change names its graphs (the default graph is DEFAULT_GRAPH)")
+    return term(q.subject), term(q.predicate), _plain(q.object), q.graph_name.value
+
+
+def _data_filter(var: str) -> str:
+    """A FILTER keeping the data graphs (`data_graph`) in a SPARQL query."""
+    return f'FILTER({var} = <{DEFAULT_GRAPH}> || !STRSTARTS(STR({var}), "{INTERNAL}"))'
+
+
+def _delta_ops(
+    added: Mapping[ox.NamedNode, ox.NamedNode],
+    removed: Mapping[ox.NamedNode, ox.NamedNode],
+    dropped: set[ox.NamedNode],
+    merge: str | None,
+) -> list[str]:
+    """The SPARQL update that makes a staged change and keeps the merge in step (`merge`: the
+    graph holding it, None for the default graph), in this order: the removed quads go; the
+    added quads of graphs that stay come in; triples that left a graph, or whose graph is
+    dropped, leave the merge unless a data graph still holds them (or a dropped graph's new
+    content); the dropped graphs go and their new content comes in; what was added joins the merge;
+    the staging graphs go."""
+
+    def merged(pattern: str) -> str:
+        return pattern if merge is None else f"GRAPH {merge} {{ {pattern} }}"
+
+    ops = [
+        f"DELETE {{ GRAPH {g} {{ {_SPO} }} }} WHERE {{ GRAPH {stage} {{ {_SPO} }} }}"
+        for g, stage in removed.items()
+    ]
+    ops += [
+        f"INSERT {{ GRAPH {g} {{ {_SPO} }} }} WHERE {{ GRAPH {stage} {{ {_SPO} }} }}"
+        for g, stage in added.items()
+        if g not in dropped
+    ]
+    candidates = [str(s) for s in removed.values()] + [str(g) for g in sorted(dropped, key=str)]
+    if candidates:
+        gone = ", ".join(str(g) for g in sorted(dropped, key=str))
+        renewed = ", ".join(str(added[g]) for g in sorted(dropped, key=str) if g in added)
+        still = f'((?h = <{DEFAULT_GRAPH}> || !STRSTARTS(STR(?h), "{INTERNAL}"))'
+        still += f" && ?h NOT IN ({gone}))" if gone else ")"
+        if renewed:
+            still = f"({still} || ?h IN ({renewed}))"
+        ops.append(
+            f"DELETE {{ {merged(_SPO)} }} "
+            f"WHERE {{ VALUES ?c {{ {' '.join(candidates)} }} GRAPH ?c {{ {_SPO} }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?h {{ {_SPO} }} FILTER({still}) }} }}"
+        )
+    ops += [f"DROP SILENT GRAPH {g}" for g in sorted(dropped, key=str)]
+    ops += [
+        f"INSERT {{ GRAPH {g} {{ {_SPO} }} }} WHERE {{ GRAPH {added[g]} {{ {_SPO} }} }}"
+        for g in sorted(dropped, key=str)
+        if g in added
+    ]
+    ops += [f"INSERT {{ {merged(_SPO)} }} WHERE {{ GRAPH {stage} {{ {_SPO} }} }}" for stage in added.values()]
+    ops += [f"DROP SILENT GRAPH {stage}" for stage in (*added.values(), *removed.values())]
+    return ops
 
 
 def _meta_dir(path: Path) -> Path | None:

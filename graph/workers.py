@@ -82,8 +82,13 @@ def _serve(conn: Connection, store: Store) -> None:
             meta, body = ("ok", result.kind, result.media_type, result.truncated), result.body
         except PactgraphError as exc:
             meta = ("error", exc.kind.value, exc.message, exc.detail)
-        except Exception as exc:  # the engine's own errors become bad input, with its message
-            meta = ("error", Kind.BAD_INPUT.value, f"{type(exc).__name__}: {exc}", None)
+        except Exception as exc:  # anything else the engine raised: it could not evaluate the query
+            meta = (
+                "error",
+                Kind.EVALUATION.value,
+                f"the query could not be evaluated: {type(exc).__name__}: {exc}",
+                None,
+            )
         try:
             _reply(fd, meta, body)
         except OSError:

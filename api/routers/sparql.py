@@ -1,4 +1,5 @@
-"""The SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query) and update."""
+"""The SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query) and update (validated:
+graph/writes.py), the service description, and the predeclared prefixes for the web explorer."""
 
 from __future__ import annotations
 
@@ -10,24 +11,36 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pactgraph.api.negotiation import choose, documented_200
 from pactgraph.api.result_cache import CachedAnswer, ResultCache, etag_matches
 from pactgraph.api.state import read_body, require_token, state
-from pactgraph.graph import Kind, PactgraphError, refuse_unsafe
-from pactgraph.graph.sparql import is_volatile, query_form
+from pactgraph.graph import Kind, PactgraphError, refuse_unsafe, writes
+from pactgraph.graph.sparql import PREFIXES, is_volatile, query_form
 from pactgraph.graph.workers import ClientGone
 
 router = APIRouter(tags=["sparql"])
 
 SERVICE_DESCRIPTION = """@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-@prefix pg: <https://pactgraph.org/ontology#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 [] a sd:Service ;
    sd:endpoint <{endpoint}> ;
-   sd:supportedLanguage sd:SPARQL11Query ;
+   sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update ;
    sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>, <http://www.w3.org/ns/formats/SPARQL_Results_XML>,
        <http://www.w3.org/ns/formats/SPARQL_Results_CSV>, <http://www.w3.org/ns/formats/SPARQL_Results_TSV>,
        <http://www.w3.org/ns/formats/Turtle>, <http://www.w3.org/ns/formats/N-Triples>,
+       <http://www.w3.org/ns/formats/N-Quads>, <http://www.w3.org/ns/formats/TriG>,
        <http://www.w3.org/ns/formats/JSON-LD>, <http://www.w3.org/ns/formats/RDF_XML> ;
    sd:feature sd:UnionDefaultGraph ;
-   sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> .
+   sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
+   # The prefixes a query may use without a PREFIX line (SHACL's vocabulary for declaring them).
+   sh:declare {declarations} .
 """
+"""The default graph is the merge of every named graph and the store's own (sd:UnionDefaultGraph)."""
+
+
+def service_description(endpoint: str) -> str:
+    declarations = ",\n       ".join(
+        f'[ sh:prefix "{p}" ; sh:namespace "{iri}"^^xsd:anyURI ]' for p, iri in PREFIXES.items()
+    )
+    return SERVICE_DESCRIPTION.format(endpoint=endpoint, declarations=declarations)
 
 
 def _utf8(body: bytes, what: str) -> str:
@@ -37,12 +50,16 @@ def _utf8(body: bytes, what: str) -> str:
         raise PactgraphError(Kind.BAD_INPUT, f"the {what} is not UTF-8 text (byte {exc.start})") from None
 
 
-async def _params(request: Request) -> tuple[str | None, list[str], list[str], str | None]:
-    """query, default-graph-uri, named-graph-uri and format from the URL and, for POST, the body."""
+_FORMAT_PARAMS = ("format", "output", "results")  # SPARQLWrapper sends all three; Fuseki reads output=
+
+
+async def _params(request: Request) -> tuple[str | None, list[str], list[str], list[str]]:
+    """query, default-graph-uri, named-graph-uri and the format names asked for (format=,
+    output=, results=), from the URL and, for POST, the body."""
     q = request.query_params
     query = q.get("query")
     defaults, named = q.getlist("default-graph-uri"), q.getlist("named-graph-uri")
-    fmt = q.get("format")
+    formats = [v for name in _FORMAT_PARAMS for v in q.getlist(name) if v]
     if request.method == "POST":
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await read_body(request)
@@ -53,14 +70,14 @@ async def _params(request: Request) -> tuple[str | None, list[str], list[str], s
             query = form["query"][0] if form.get("query") else query
             defaults += form.get("default-graph-uri", [])
             named += form.get("named-graph-uri", [])
-            fmt = form["format"][0] if form.get("format") else fmt
+            formats = [v for name in _FORMAT_PARAMS for v in form.get(name, []) if v] + formats
         else:
             raise PactgraphError(
                 Kind.BAD_INPUT,
                 f"POST /sparql takes application/sparql-query or a form (application/x-www-form-urlencoded), "
                 f"not {ctype or 'no content type'}",
             )
-    return query, defaults, named, fmt
+    return query, defaults, named, formats
 
 
 _RESULTS = documented_200(
@@ -78,10 +95,10 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
     """Answer a SPARQL query on the store's native engine; results by Accept or format=.
 
     Without a query, the service description (Turtle)."""
-    text, defaults, named, fmt = await _params(request)
+    text, defaults, named, formats = await _params(request)
     if not text:
-        body = SERVICE_DESCRIPTION.format(endpoint=str(request.url.replace(query="")))
-        return Response(body, media_type="text/turtle")
+        return Response(service_description(str(request.url.replace(query=""))), media_type="text/turtle")
+    fmt = "\x1f".join(formats) or None
     st = state(request)
     accept = request.headers.get("accept")
     cache: ResultCache = request.app.state.result_cache
@@ -96,7 +113,7 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
             headers = _validators(hit.etag) | dict(hit.headers) | _CACHE_HIT
             return Response(hit.body, media_type=hit.media_type, headers=headers)
     refuse_unsafe(text)
-    name = choose(query_form(text), accept, fmt)
+    name = choose(query_form(text), accept, formats)
     if key is not None and is_volatile(text):
         key = None
     if key is not None and etag_matches(request.headers.get("if-none-match"), key):
@@ -134,6 +151,13 @@ def _validators(etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
 
 
+@router.get("/sparql/prefixes", summary="The prefixes every query may use without a PREFIX line")
+async def prefixes() -> dict[str, str]:
+    """Prefix name -> namespace IRI (pg:, id:, rdf:, rdfs:, owl:, xsd:, skos:, dcterms:, prov:,
+    schema:, wd:, wdt:); the web explorer's SPARQL editor reads them from here."""
+    return dict(PREFIXES)
+
+
 @router.post(
     "/update",
     summary="SPARQL 1.1 update",
@@ -141,14 +165,25 @@ def _validators(etag: str) -> dict[str, str]:
     status_code=204,
     response_class=Response,
 )
-async def update(request: Request) -> Response:
-    """Run a SPARQL 1.1 Update in one transaction (form `update=` or application/sparql-update)."""
+async def update(
+    request: Request,
+    validate: Annotated[
+        bool, Query(description="false: skip the SHACL check (recorded in each graph written)")
+    ] = True,
+) -> Response:
+    """Run a SPARQL 1.1 Update (form `update=` or application/sparql-update) as one change:
+    checked against the SHACL shapes on what the store would hold after it (422 with the report,
+    nothing written, when it breaks them), then made in one transaction. Triples without GRAPH
+    go to the store's own default graph."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await read_body(request)
     if ctype == "application/sparql-update":
         text = _utf8(body, "update")
     elif ctype == "application/x-www-form-urlencoded":
-        text = (parse_qs(_utf8(body, "form")).get("update") or [""])[0]
+        form = parse_qs(_utf8(body, "form"))
+        text = (form.get("update") or [""])[0]
+        if (form.get("validate") or [""])[0].lower() == "false":
+            validate = False
     else:
         raise PactgraphError(
             Kind.BAD_INPUT, "POST /update takes application/sparql-update or a form with update="
@@ -157,5 +192,7 @@ async def update(request: Request) -> Response:
         raise PactgraphError(Kind.BAD_INPUT, "no update given")
     refuse_unsafe(text, "update")
     st = state(request)
-    await st.run(lambda: st.store.update(text))
+    await st.run(
+        lambda: writes.update(st.store, text, validate=validate), timeout=max(st.settings.query_timeout, 300)
+    )
     return Response(status_code=204)

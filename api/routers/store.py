@@ -1,4 +1,9 @@
-"""The SPARQL 1.1 Graph Store Protocol on /store, and POST /ingest (validated, atomic)."""
+"""The SPARQL 1.1 Graph Store Protocol on /store (`?graph=IRI` or `?default`), and POST /ingest.
+
+Every write is checked against the SHACL shapes on what the store would hold after it and
+refused whole (422, nothing written) when it breaks them (graph/writes.py); `validate=false`
+skips the check and records that in the graph. `?default` is the store's own default graph,
+which queries see as part of theirs (the merge of every graph)."""
 
 from __future__ import annotations
 
@@ -9,12 +14,18 @@ from rdflib import Graph, URIRef
 
 from pactgraph.api.negotiation import documented_200
 from pactgraph.api.state import read_body, require_token, state
-from pactgraph.graph import Kind, PactgraphError, SourceInput, graph_for, ingest
+from pactgraph.graph import Kind, PactgraphError, SourceInput, graph_for, ingest, writes
 from pactgraph.graph.formats import CSV, rdf_format
-from pactgraph.graph.ingest import parse
 from pactgraph.graph.sparql import GRAPH_FORMATS
+from pactgraph.graph.store import DEFAULT_GRAPH
 
 router = APIRouter(tags=["store"])
+
+GraphParam = Annotated[str | None, Query(description="the graph's IRI")]
+DefaultParam = Annotated[str | None, Query(description="present: the store's own default graph")]
+ValidateParam = Annotated[
+    bool, Query(description="false: skip the SHACL check (recorded in the graph written)")
+]
 
 
 def _target(graph: str | None, default: str | None) -> URIRef:
@@ -23,19 +34,12 @@ def _target(graph: str | None, default: str | None) -> URIRef:
             raise PactgraphError(Kind.BAD_INPUT, f"graph must be an absolute IRI, not {graph!r}")
         return URIRef(graph)
     if default is not None and not graph:
-        raise PactgraphError(
-            Kind.BAD_INPUT,
-            "the default graph of pactgraph is the union of all graphs; name a graph with ?graph=",
-        )
+        return DEFAULT_GRAPH
     raise PactgraphError(Kind.BAD_INPUT, "give exactly one of ?graph=IRI or ?default")
 
 
-async def _parse_body(request: Request, name: URIRef) -> Graph:
-    ctype = request.headers.get("content-type", "text/turtle").split(";")[0].strip()
-    fmt = rdf_format(ctype).name
-    body = await read_body(request)
-    graphs = parse(SourceInput(str(name), body, fmt, name))
-    return graphs[name]
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "text/turtle").split(";")[0].strip() or "text/turtle"
 
 
 _GRAPH = documented_200()
@@ -43,11 +47,7 @@ _GRAPH = documented_200()
 
 @router.get("/store", summary="Graph Store Protocol: read a graph", responses=_GRAPH)
 @router.head("/store", summary="Graph Store Protocol: read a graph", responses=_GRAPH)
-async def get_graph(
-    request: Request,
-    graph: Annotated[str | None, Query()] = None,
-    default: Annotated[str | None, Query()] = None,
-) -> Response:
+async def get_graph(request: Request, graph: GraphParam = None, default: DefaultParam = None) -> Response:
     name = _target(graph, default)
     st = state(request)
     accept = request.headers.get("accept", "text/turtle")
@@ -58,7 +58,7 @@ async def get_graph(
             break
 
     def read() -> bytes:
-        if name not in st.store.graph_names():
+        if name != DEFAULT_GRAPH and name not in st.store.graph_names():
             raise PactgraphError(Kind.NOT_FOUND, f"no graph {name}")
         g = Graph()
         for t in st.store.graph(name):
@@ -72,75 +72,49 @@ async def get_graph(
     return Response(body, media_type=media)
 
 
+_WRITE = {"dependencies": [Depends(require_token)], "status_code": 204, "response_class": Response}
+
+
 @router.put(
     "/store",
     summary="Graph Store Protocol: replace a graph",
-    dependencies=[Depends(require_token)],
-    status_code=204,
-    response_class=Response,
     responses={201: {"description": "the graph was created"}},
+    **_WRITE,  # type: ignore[arg-type]
 )
 async def put_graph(
-    request: Request,
-    graph: Annotated[str | None, Query()] = None,
-    default: Annotated[str | None, Query()] = None,
+    request: Request, graph: GraphParam = None, default: DefaultParam = None, validate: ValidateParam = True
 ) -> Response:
     name = _target(graph, default)
-    new = await _parse_body(request, name)
+    body = await read_body(request)
     st = state(request)
-    existed = await st.run(lambda: name in st.store.graph_names())
-    await st.run(lambda: st.store.replace_graphs({name: iter(new)}))
-    return Response(status_code=204 if existed else 201)
+    created = await st.run(
+        lambda: writes.put_graph(st.store, name, body, _media_type(request), validate=validate),
+        timeout=max(st.settings.query_timeout, 300),
+    )
+    return Response(status_code=201 if created and name != DEFAULT_GRAPH else 204)
 
 
-@router.post(
-    "/store",
-    summary="Graph Store Protocol: add to a graph",
-    dependencies=[Depends(require_token)],
-    status_code=204,
-    response_class=Response,
-)
+@router.post("/store", summary="Graph Store Protocol: add to a graph", **_WRITE)  # type: ignore[arg-type]
 async def post_graph(
-    request: Request,
-    graph: Annotated[str | None, Query()] = None,
-    default: Annotated[str | None, Query()] = None,
+    request: Request, graph: GraphParam = None, default: DefaultParam = None, validate: ValidateParam = True
 ) -> Response:
     name = _target(graph, default)
-    new = await _parse_body(request, name)
+    body = await read_body(request)
     st = state(request)
-
-    def merge() -> None:
-        merged = Graph()
-        for t in st.store.graph(name):
-            merged.add(t)
-        merged += new
-        st.store.replace_graphs({name: iter(merged)})
-
-    await st.run(merge)
+    await st.run(
+        lambda: writes.post_graph(st.store, name, body, _media_type(request), validate=validate),
+        timeout=max(st.settings.query_timeout, 300),
+    )
     return Response(status_code=204)
 
 
-@router.delete(
-    "/store",
-    summary="Graph Store Protocol: drop a graph",
-    dependencies=[Depends(require_token)],
-    status_code=204,
-    response_class=Response,
-)
+@router.delete("/store", summary="Graph Store Protocol: drop a graph", **_WRITE)  # type: ignore[arg-type]
 async def delete_graph(
-    request: Request,
-    graph: Annotated[str | None, Query()] = None,
-    default: Annotated[str | None, Query()] = None,
+    request: Request, graph: GraphParam = None, default: DefaultParam = None, validate: ValidateParam = True
 ) -> Response:
     name = _target(graph, default)
     st = state(request)
-
-    def drop() -> None:
-        if name not in st.store.graph_names():
-            raise PactgraphError(Kind.NOT_FOUND, f"no graph {name}")
-        st.store.drop_graph(name)
-
-    await st.run(drop)
+    await st.run(lambda: writes.delete_graph(st.store, name, validate=validate))
     return Response(status_code=204)
 
 
@@ -157,6 +131,7 @@ async def ingest_file(
     format: Annotated[
         str | None, Query(description="turtle, ntriples, nquads, trig, jsonld, rdfxml or csv")
     ] = None,
+    validate: ValidateParam = True,
 ) -> dict[str, object]:
     """Upload RDF (any format rdflib reads) or CSV as the request body."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -171,5 +146,8 @@ async def ingest_file(
     body = await read_body(request)
     st = state(request)
     source = SourceInput(name, body, fmt, graph_for(name))
-    result = await st.run(lambda: ingest(st.store, [source]), timeout=max(st.settings.query_timeout, 300))
+    result = await st.run(
+        lambda: ingest(st.store, [source], validate_shapes=validate),
+        timeout=max(st.settings.query_timeout, 300),
+    )
     return {"graphs": result.graphs, "triples": result.triples}
