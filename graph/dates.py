@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from rdflib import Literal
 from rdflib.namespace import XSD
@@ -46,8 +47,10 @@ class Period:
         return Literal(self.text, datatype={10: XSD.date, 7: XSD.gYearMonth}.get(len(self.text), XSD.gYear))
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_period(text: str) -> Period:
-    """Read YYYY-MM-DD, YYYY-MM or YYYY; anything else (2025-13-45) is bad input."""
+    """Read YYYY-MM-DD, YYYY-MM or YYYY; anything else (2025-13-45) is bad input. (Dates repeat
+    across facts: each text is read once; a Period is immutable.)"""
     value = text.strip()
     try:
         if m := _DAY.match(value):
