@@ -56,19 +56,19 @@ ORDER BY ?state`,
     name: "Leaders of Syria on a date",
     query: `PREFIX pg: <https://pactgraph.org/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
 # Who held Syria's offices on 2024-12-01? Change the day or the ISO code.
-# Dates keep their precision (2011, 2019-12, 2024-12-08), so each is compared
-# with the day cut to the same precision.
+# Dates keep their precision (2011, 2019-12, 2024-12-08); beside each, the days it
+# may stand for: held for sure from pg:startLatest until pg:endEarliest.
 SELECT ?office ?leader ?start ?end WHERE {
-  BIND("2024-12-01" AS ?day)
+  BIND("2024-12-01"^^xsd:date AS ?day)
   ?state pg:isoAlpha3 "SYR" .
   ?o pg:officeOf ?state ; rdfs:label ?office .
-  ?tenure a pg:Tenure ; pg:office ?o ; pg:holder ?h ; pg:start ?start .
-  OPTIONAL { ?tenure pg:end ?end }
+  ?tenure a pg:Tenure ; pg:office ?o ; pg:holder ?h ; pg:start ?start ; pg:startLatest ?from .
+  OPTIONAL { ?tenure pg:end ?end ; pg:endEarliest ?to }
   ?h rdfs:label ?leader . FILTER(LANGMATCHES(LANG(?leader), "en"))
-  FILTER(STR(?start) <= SUBSTR(?day, 1, STRLEN(STR(?start))))
-  FILTER(!BOUND(?end) || STR(?end) >= SUBSTR(?day, 1, STRLEN(STR(?end))))
+  FILTER(?from <= ?day && (!BOUND(?to) || ?to >= ?day))
 }`,
   },
   {
