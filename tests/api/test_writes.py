@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from tests.api.conftest import Server
 
@@ -22,6 +23,13 @@ WRITES = [
     ("DELETE", f"/store?graph={G}", {}, ""),
     ("POST", "/ingest?name=x.ttl", {"Content-Type": "text/turtle"}, "<urn:a> <urn:b> 'c' ."),
 ]
+
+
+def plain(term: Node) -> Node:
+    """A string literal as RDF 1.1 has it: "x" and "x"^^xsd:string are one term (rdflib tells them apart)."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
 
 
 def count(server: Server) -> int:
@@ -126,7 +134,22 @@ def test_ingest_validates_and_reports(server: Server) -> None:
         "value": "Atlantis",
         "xml:lang": "en",
     }
-    assert Literal("Atlantis", lang="en")
+    # The graph the file became, read back through the Graph Store: its three statements, as
+    # written (the label keeps its language), and the graph's own description; nothing else.
+    got = httpx.get(
+        server.url + "/store",
+        params={"graph": "https://pactgraph.org/graph/atlantis"},
+        headers={"Accept": "text/turtle"},
+    )
+    assert got.status_code == 200, got.text
+    g = Graph().parse(data=got.text, format="turtle")
+    xaa = URIRef(f"{ID}state/XAA")
+    assert {(s, p, plain(o)) for s, p, o in g.triples((xaa, None, None))} == {
+        (xaa, RDF.type, URIRef("https://pactgraph.org/ontology#State")),
+        (xaa, RDFS.label, Literal("Atlantis", lang="en")),
+        (xaa, URIRef("https://pactgraph.org/ontology#isoAlpha3"), Literal("XAA")),
+    }
+    assert len(g) == 6 and {s for s in g.subjects()} == {xaa, URIRef("https://pactgraph.org/graph/atlantis")}
 
 
 def test_body_over_the_limit_is_413(server: Server) -> None:
