@@ -186,7 +186,7 @@ def answer(
     if default_graphs or named_graphs:
         defaults, named = _iris(default_graphs or []), _iris(named_graphs or [])
     if store.remote is not None:
-        return _answer_remote(store, query, fmt, defaults, named, timeout)
+        return _answer_remote(store, query, fmt, defaults, named, timeout, max_rows)
     native = store.oxigraph
     if native is not None:
         return _answer_oxigraph(store, native, query, fmt, defaults, named, max_rows)
@@ -428,6 +428,7 @@ def _answer_remote(
     default_graphs: list[str] | None,
     named_graphs: list[str] | None,
     timeout: float | None,
+    max_rows: int | None = None,
 ) -> Answer:
     remote = store.remote
     assert remote is not None
@@ -443,6 +444,11 @@ def _answer_remote(
             default_graphs, named_graphs = store.remote_dataset(query)
         else:
             default_graphs, named_graphs = clauses
+    if default_graphs is not None and len(default_graphs) > 1:
+        # Servers match a triple once per default graph (a bag); the merge is made here instead.
+        named = named_graphs or []
+        copy = _fetched(store, default_graphs, named)
+        return _answer_oxigraph(None, copy, query, fmt, [str(MERGE_GRAPH)], named, max_rows)
     if default_graphs is not None and named_graphs is not None:
         # The protocol's dataset is exactly what it names; servers read a missing parameter as
         # "the service's default" instead, so an empty part is named by a graph nobody writes.
@@ -450,6 +456,21 @@ def _answer_remote(
         named_graphs = named_graphs or [_NO_GRAPH]
     response = remote.query(text, media, default_graphs, named_graphs, timeout)
     return Answer(kind, response.content, response.headers.get("content-type", media).split(";")[0].strip())
+
+
+def _fetched(store: Store, defaults: list[str], named: list[str]) -> ox.Store:
+    """Graphs of a `sparql:` server copied into an in-memory store: the merge of `defaults` as its
+    default graph, `named` beside it (and nothing else, so the query's own dataset is these)."""
+    copy = ox.Store()
+    default = ox.DefaultGraph()
+    for g in defaults:
+        copy.extend(
+            ox.Quad(q.subject, q.predicate, q.object, default) for q in store.match(graph=ox.NamedNode(g))
+        )
+    for g in named:
+        copy.extend(store.match(graph=ox.NamedNode(g)))
+        copy.add_graph(ox.NamedNode(g))
+    return copy
 
 
 _NO_GRAPH = "urn:pactgraph:no-graph"
