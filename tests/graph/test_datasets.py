@@ -51,7 +51,7 @@ def test_the_default_graph_is_the_merge_of_every_graph(small: Store) -> None:
 def test_from_and_from_named(small: Store) -> None:
     assert n(small, f"SELECT (COUNT(*) AS ?n) FROM <{A}> {{ <{X}> <urn:p> ?o }}") == 3
     assert n(small, f"SELECT (COUNT(*) AS ?n) FROM <{A}> FROM <{B}> {{ <{X}> <urn:p> ?o }}") == 4
-    assert n(small, f"SELECT (COUNT(*) AS ?n) FROM <urn:nothing> {{ ?s ?p ?o }}") == 0
+    assert n(small, "SELECT (COUNT(*) AS ?n) FROM <urn:nothing> { ?s ?p ?o }") == 0
     named = f"SELECT ?g (COUNT(*) AS ?n) FROM NAMED <{B}> {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
     assert rows(small, named) == [{"g": B, "n": "2"}]
     # FROM NAMED alone: the default graph is empty.
