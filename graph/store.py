@@ -428,7 +428,7 @@ class Store:
             return self._memory_graph(name)
         copy = Graph(identifier=name)
         for q in self.match(graph=ox.NamedNode(str(name))):
-            copy.add((term(q.subject), term(q.predicate), term(q.object)))
+            copy.add((term(q.subject), term(q.predicate), _plain(q.object)))
         return copy
 
     def _memory_graph(self, name: URIRef) -> Graph:
