@@ -36,7 +36,17 @@ from pactgraph.graph.importers.persons import write_review
 from pactgraph.graph.ingest import SourceInput, ingest
 from pactgraph.graph.store import Store
 
-_MODULES = ("cow_states", "archigos", "reign", "un_members", "wikidata")
+_MODULES = (
+    "cow_states",
+    "archigos",
+    "reign",
+    "un_members",
+    "wikidata",
+    "atop",
+    "desta",
+    "gsdb",
+    "opensanctions",
+)
 
 
 def datasets() -> dict[str, Dataset]:

@@ -256,10 +256,10 @@ def read_rows(
 
 
 def read_csv_rows(
-    file: InputFile, encoding: str, dataset: str, needed: Sequence[str]
+    file: InputFile, encoding: str, dataset: str, needed: Sequence[str], delimiter: str = ","
 ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """A CSV file's header and its rows with their line numbers (the header is line 1), refusing a
-    file that is not text in `encoding` or lacks a needed column."""
+    file that is not text in `encoding` or lacks a needed column (`delimiter`: DESTA's is ";")."""
     import csv
     import io
 
@@ -272,7 +272,7 @@ def read_csv_rows(
         ) from exc
     if "\x00" in text[:4096]:
         raise PactgraphError(Kind.BAD_INPUT, f"{file.name}: not a {dataset} file: binary data, not CSV text")
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
     header = next(reader, [])
     require_columns(file.name, header, needed, dataset)
     names = [h.strip().lower() for h in header]

@@ -11,7 +11,7 @@ and written in the README ("Importing datasets: state codes").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rdflib import Graph
@@ -89,6 +89,7 @@ class StateCodes:
     by_iso3: dict[str, StateRef]
     by_wikidata: dict[str, StateRef]
     by_name: dict[str, StateRef]
+    by_iso_numeric: dict[int, StateRef] = field(default_factory=dict)
 
     def cow(self, code: int) -> StateRef | None:
         return self.by_cow.get(code)
@@ -105,6 +106,10 @@ class StateCodes:
     def name(self, text: str) -> StateRef | None:
         return self.by_name.get(text.strip().lower())
 
+    def iso_numeric(self, code: int) -> StateRef | None:
+        """A state by its ISO 3166-1 numeric code (DESTA's 616 is Poland)."""
+        return self.by_iso_numeric.get(code)
+
 
 @lru_cache(maxsize=1)
 def state_codes() -> StateCodes:
@@ -115,6 +120,7 @@ def state_codes() -> StateCodes:
     by_iso3: dict[str, StateRef] = {}
     by_wikidata: dict[str, StateRef] = {}
     by_name: dict[str, StateRef] = {}
+    by_iso_numeric: dict[int, StateRef] = {}
     for s in set(g.subjects(PG.isoAlpha3, None)):
         local = str(s).removeprefix(ENTITY_BASE)
         extra_cow, extra_gw = _EXTRA_CODES.get(local, ((), ()))
@@ -128,6 +134,8 @@ def state_codes() -> StateCodes:
         by_iso3[str(g.value(s, PG.isoAlpha3))] = ref
         if (q := g.value(s, PG.wikidataId)) is not None:
             by_wikidata[str(q)] = ref
+        if (n := g.value(s, PG.isoNumeric)) is not None:
+            by_iso_numeric[int(str(n))] = ref
         for p in (RDFS.label, SKOS.altLabel):
             for alias in g.objects(s, p):
                 by_name.setdefault(str(alias).lower(), ref)
@@ -138,7 +146,7 @@ def state_codes() -> StateCodes:
         for c in gw:
             by_gw.setdefault(c, ref)
         by_name.setdefault(name.lower(), ref)
-    return StateCodes(by_cow, by_gw, by_iso3, by_wikidata, by_name)
+    return StateCodes(by_cow, by_gw, by_iso3, by_wikidata, by_name, by_iso_numeric)
 
 
 def describe_state(t: Triples, ref: StateRef, done: set[str]) -> None:
