@@ -31,7 +31,7 @@ import pyoxigraph as ox
 
 from pactgraph.graph.dates import Period, parse_period, start_end_days
 from pactgraph.graph.errors import PactgraphError
-from pactgraph.graph.store import _STAGING, Store
+from pactgraph.graph.store import DEFAULT_GRAPH, INTERNAL, Store
 from pactgraph.ontology import PG
 
 _DCT = "http://purl.org/dc/terms/"
@@ -62,15 +62,17 @@ reference data, or nothing."""
 
 def context_rows(context: Context, pattern: str, variables: Sequence[str]) -> list[tuple[str, ...]]:
     """The distinct bindings of `variables` for a basic graph pattern over everything `context`
-    holds (its default graph and every named graph but a write's staging graphs), as strings."""
+    holds (its default graph and every named graph but pactgraph's own: staging graphs, the
+    merge), as strings."""
     if context is None:
         return []
     projection = " ".join(f"?{v}" for v in variables)
     native = context if isinstance(context, ox.Store) else context.oxigraph
     if native is not None:
+        ours = f'!STRSTARTS(STR(?_g), "{INTERNAL}") || ?_g = <{DEFAULT_GRAPH}>'
         query = (
             f"SELECT DISTINCT {projection} WHERE {{ {{ {pattern} }} UNION "
-            f'{{ GRAPH ?_g {{ {pattern} }} FILTER(!STRSTARTS(STR(?_g), "{_STAGING}")) }} }}'
+            f"{{ GRAPH ?_g {{ {pattern} }} FILTER({ours}) }} }}"
         )
         solutions = native.query(query)
         assert isinstance(solutions, ox.QuerySolutions)

@@ -23,7 +23,7 @@ from pactgraph.graph.derive import Context, context_rows, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
 from pactgraph.graph.shacl import Report, Violation, validate_store
-from pactgraph.graph.store import _STAGING, Store, term, to_ox, writable_iri
+from pactgraph.graph.store import Store, data_graph, term, to_ox, writable_iri
 from pactgraph.ontology import ENTITY_BASE, GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
@@ -196,8 +196,9 @@ def _context_graphs(context: Store | ox.Store) -> list[str]:
 
 
 def _described(context: Store | ox.Store, iris: list[str], skip: set[str]) -> list[ox.Quad]:
-    """Every statement about `iris` in `context`, outside the graphs in `skip` (and staging
-    graphs), as quads of the context graph; asked in bounded VALUES batches."""
+    """Every statement about `iris` in `context`, outside the graphs in `skip` and pactgraph's own
+    (a write's staging graphs, a server's copy of the merge), as quads of the context graph;
+    asked in bounded VALUES batches."""
     out: list[ox.Quad] = []
     native = context if isinstance(context, ox.Store) else context.oxigraph
     for i in range(0, len(iris), 400):
@@ -207,12 +208,12 @@ def _described(context: Store | ox.Store, iris: list[str], skip: set[str]) -> li
             found = native.query(query)
             assert isinstance(found, ox.QuerySolutions)
             for s, p, o, g in found:
-                if isinstance(g, ox.NamedNode) and g.value not in skip and not g.value.startswith(_STAGING):
+                if isinstance(g, ox.NamedNode) and g.value not in skip and data_graph(g.value):
                     out.append(ox.Quad(s, p, o, _CONTEXT))
         else:
             assert isinstance(context, Store)
             for r in context.select(query):
-                if str(r["g"]) not in skip and not str(r["g"]).startswith(_STAGING):
+                if str(r["g"]) not in skip and data_graph(str(r["g"])):
                     out.append(ox.Quad(to_ox(r["s"]), to_ox(r["p"]), to_ox(r["o"]), _CONTEXT))  # type: ignore[arg-type]
     return out
 
@@ -227,7 +228,7 @@ def _context(context: Store | ox.Store, batch: ox.Store, replaced: Iterable[URIR
     source's triples to a fact read the first source as "not a pg:Source"). Skipped when the
     store holds no graph but the ontology and those replaced."""
     skip = {str(g) for g in replaced} | {str(ONTOLOGY_GRAPH)}
-    if not [g for g in _context_graphs(context) if g not in skip and not g.startswith(_STAGING)]:
+    if not [g for g in _context_graphs(context) if g not in skip and data_graph(g)]:
         return []
     rows = batch.query(
         "SELECT DISTINCT ?n WHERE { GRAPH ?g { { ?n ?p ?o } UNION { ?s ?p ?n } } FILTER(isIRI(?n)) }"

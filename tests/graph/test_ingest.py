@@ -263,3 +263,22 @@ def test_date_filters_in_plain_sparql_find_month_and_year_facts(
         f'SELECT ?m WHERE {{ ?m <{PG}start> ?s FILTER(?s <= "{day}"^^<http://www.w3.org/2001/XMLSchema#date>) }}'
     )
     assert {str(r["m"]).removeprefix(ID + "membership/") for r in naive} <= {"day"}
+
+
+def test_reingesting_a_changed_file_checks_the_new_content_only(store: Store) -> None:
+    """The context of a check is the store without the graphs being replaced, on every backend
+    (not a copy of them, such as a server's merged default graph)."""
+    ingest(store, [SourceInput("mini.ttl", MINI.encode(), "turtle", graph_for("mini.ttl"))])
+    fact = f"""@prefix pg: <{PG}> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{ID}membership/m> a pg:Membership ; pg:member <{ID}state/XAA> ; pg:organisation <{ID}state/XBB> ;
+    pg:start "2001"^^xsd:gYear ; pg:status pg:Confirmed ; pg:source <{ID}source/test> .
+"""
+    fact = fact.replace(f"<{ID}state/XBB> ;", f"<{ID}org/club> ;")
+    club = f'<{ID}org/club> a <{PG}Alliance> ; <http://www.w3.org/2000/01/rdf-schema#label> "Club"@en .\n'
+    ingest(store, [SourceInput("fact.ttl", (club + fact).encode(), "turtle", graph_for("fact.ttl"))])
+    changed = (club + fact).replace('"2001"^^xsd:gYear', '"2002"^^xsd:gYear')
+    ingest(store, [SourceInput("fact.ttl", changed.encode(), "turtle", graph_for("fact.ttl"))])
+    rows = store.select(
+        f"SELECT ?s ?e WHERE {{ <{ID}membership/m> <{PG}start> ?s ; <{PG}startEarliest> ?e }}"
+    )
+    assert [(str(r["s"]), str(r["e"])) for r in rows] == [("2002", "2002-01-01")]
