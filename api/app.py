@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from pactgraph.api import errors
 from pactgraph.api.result_cache import ResultCache
-from pactgraph.api.routers import entities, export, imports, meta, paths, sparql, timeline, web
+from pactgraph.api.routers import alliances, entities, export, imports, meta, paths, sparql, timeline, web
 from pactgraph.api.routers import store as graph_store
 from pactgraph.api.settings import Settings
 from pactgraph.api.state import AppState
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(paths.router, responses=errors.ERROR_RESPONSES)
     app.include_router(export.router, responses=errors.ERROR_RESPONSES)
     app.include_router(timeline.router, responses=errors.ERROR_RESPONSES)
+    app.include_router(alliances.router, responses=errors.ERROR_RESPONSES)
     app.include_router(imports.router, responses=errors.ERROR_RESPONSES)
     app.include_router(web.router, responses=errors.ERROR_RESPONSES)
     return app

@@ -441,7 +441,11 @@ def _write(chunks: Any, output: Path, to_stdout: bool) -> int:
 @app.command("import")
 def import_cmd(
     dataset_name: Annotated[
-        str, typer.Argument(metavar="DATASET", help="cow-states, archigos, reign, un-members, wikidata")
+        str,
+        typer.Argument(
+            metavar="DATASET",
+            help="cow-states, archigos, reign, un-members, wikidata, atop, desta, gsdb, opensanctions",
+        ),
     ],
     files: Annotated[
         list[Path] | None, typer.Argument(help="the dataset's file(s), as the publisher distributes them")
@@ -501,6 +505,8 @@ def import_cmd(
     out.print(f"{result.triples} triples from {result.rows} rows into {result.graph}", highlight=False)
     for e in result.skipped:
         out.print(f"skipped: {e}", highlight=False, markup=False)
+    for note in result.notes:  # what was kept aside or left unmatched, with its lines
+        out.print(f"note: {note}", highlight=False, markup=False)
     if result.persons_new or result.persons_merged:
         out.print(
             f"persons: {result.persons_merged} matched to persons already known, {result.persons_new} new",

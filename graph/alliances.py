@@ -247,6 +247,12 @@ def _alliances(store: Store, units: set[str]) -> set[str]:
     return {str(r["u"]) for r in rows}
 
 
+def _any_known(values: Iterable[bool | None]) -> bool | None:
+    """True if any is, else False if any source stated obligations, else None (none stated)."""
+    seen = list(values)
+    return True if any(seen) else False if any(v is False for v in seen) else None
+
+
 def allied_on(store: Store, x: str, y: str, day: date, sources: Sequence[str] = ()) -> dict[str, Any]:
     """Question 2: were `x` and `y` allied on `day`, per source, through which alliances, and under
     a defence obligation in at least one direction (a party's defence obligation is owed to its
@@ -286,11 +292,7 @@ def allied_on(store: Store, x: str, y: str, day: date, sources: Sequence[str] = 
         {
             "source": {"id": s, "label": names.get(s, "")},
             "allied": True,
-            "defence": True
-            if any(t["defence"] for t in through)
-            else None
-            if all(t["defence"] is None for t in through)
-            else False,
+            "defence": _any_known(t["defence"] for t in through),
             "through": through,
         }
         for s, through in sorted(per.items())
@@ -301,7 +303,7 @@ def allied_on(store: Store, x: str, y: str, day: date, sources: Sequence[str] = 
         "date": day.isoformat(),
         "source_filter": list(sources),
         "allied": bool(answer),
-        "defence": any(a["defence"] for a in answer),
+        "defence": _any_known(a["defence"] for a in answer),
         "per_source": answer,
         "sources": _used(names, per),
     }

@@ -20,7 +20,12 @@ router = APIRouter(tags=["store"])
 )
 async def import_dataset(
     request: Request,
-    dataset_name: Annotated[str, Path(description="cow-states, archigos, reign, un-members, wikidata")],
+    dataset_name: Annotated[
+        str,
+        Path(
+            description="cow-states, archigos, reign, un-members, wikidata, atop, desta, gsdb, opensanctions"
+        ),
+    ],
     name: Annotated[
         str | None, Query(description="the file's name as distributed (REIGN's names its release)")
     ] = None,
