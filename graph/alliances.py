@@ -288,7 +288,7 @@ def allied_on(store: Store, x: str, y: str, day: date, sources: Sequence[str] = 
                 "defence": (bool(x_def) or bool(y_def)) if stated else None,
             }
         )
-    answer = [
+    answer: list[dict[str, Any]] = [
         {
             "source": {"id": s, "label": names.get(s, "")},
             "allied": True,
