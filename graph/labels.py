@@ -28,6 +28,12 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     "ArmsTransfer": ("{item} from {supporter} to {recipient}", "arms from {supporter} to {recipient}"),
     "Participation": ("{participant} in {conflict}",),
     "Cooperation": ("cooperation of {participants}",),
+    "AgreementParty": ("{party}, party to {partyTo}",),
+}
+# Hubs path sentences do not tell as a verb, read so on entity pages: (first role, second role,
+# the verb from the first, the verb from the second).
+_MORE_VERBS: dict[str, tuple[str, str, str, str]] = {
+    "AgreementParty": ("party", "partyTo", "is a party to", "has as a party"),
 }
 
 
@@ -93,7 +99,7 @@ def hub_verbs() -> dict[str, dict[str, Any]]:
     member"); the same words path sentences use (graph/paths.py)."""
     verbs = {
         cls: {"roles": [first, second], "active": active, "passive": passive}
-        for cls, (first, second, active, passive) in _ROLES.items()
+        for cls, (first, second, active, passive) in {**_MORE_VERBS, **_ROLES}.items()
     }
     for cls in _AGREEMENTS:
         verbs.setdefault(cls, verbs["Agreement"])

@@ -111,17 +111,17 @@ def test_search_then_entity_page_shows_dated_sourced_facts(page: Page) -> None:
     page.wait_for_url(re.compile(r"#entity/state/IRN$"))
     assert page.locator("#entity h1").inner_text().startswith("Iran")
 
-    row = page.locator("tr.fact", has_text="Comprehensive Strategic Partnership Agreement")
+    row = page.locator("tr.fact", has_text="Iran signed Comprehensive Strategic Partnership Agreement")
     cells = row.locator("td").all_inner_texts()
     # a fact through a hub reads as the verb between the actors, as path sentences do
     assert cells[0].startswith("Iran signed Comprehensive Strategic Partnership Agreement with Russia")
     assert cells[1] == "2025-01-17"  # start: the signing date
     assert cells[3] == "confirmed"
     assert "russia-iran-pact-2025" in cells[4]
-    # a reported claim is marked as such
-    assert page.locator("tr.fact", has_text="ballistic missiles to Russia").locator(
-        ".status"
-    ).first.inner_text() == ("reported")
+    # a reported claim is marked as such; undated in its report, it says from when it is known
+    missiles = page.locator("tr.fact", has_text="ballistic missiles to Russia")
+    assert missiles.locator(".status").first.inner_text() == ("reported")
+    assert missiles.first.locator("td").nth(1).inner_text() == "undated, known from 2025-01"
     # the export buttons are scoped to what is on screen
     graphml = page.locator("#downloads a", has_text="GraphML").get_attribute("href") or ""
     assert "around=state%2FIRN" in graphml and "format=graphml" in graphml
@@ -130,6 +130,9 @@ def test_search_then_entity_page_shows_dated_sourced_facts(page: Page) -> None:
     facts = page.locator("#entity .fact-text").all_inner_texts()
     assert "Iran is a member of BRICS" in facts
     assert not [f for f in facts if "has the membership" in f or "state-IRN--" in f]
+    assert any(
+        f.startswith("Iran is a party to Comprehensive Strategic Partnership Agreement") for f in facts
+    )
 
     # the drawing of its neighbourhood: labels as large on screen as the page's small print
     page.wait_for_function(
