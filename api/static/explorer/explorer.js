@@ -494,8 +494,8 @@ function factTable(entity, group, rows) {
           i ? "; " : "", h("span", { class: "muted" }, humanize(w.role).toLowerCase(), ": "), entityLink(w),
         ])) : null,
         f.evidence && f.evidence.quote ? h("blockquote", {}, f.evidence.quote) : null),
-      h("td", { class: "date" }, f.start || ""),
-      h("td", { class: "date" }, f.end || ""),
+      h("td", { class: "date" }, whenStarted(f)),
+      h("td", { class: "date" }, whenEnded(f)),
       h("td", {}, statusBadge(f.status)),
       h("td", { class: "sources" }, sourceLinks(f.evidence)),
     );
@@ -507,6 +507,19 @@ function factTable(entity, group, rows) {
         h("col", { class: "col-status" }), h("col", { class: "col-sources" })),
       h("thead", {}, h("tr", {}, ["Fact", "Start", "End", "Status", "Sources"].map((t) => h("th", {}, t)))),
       h("tbody", {}, body)));
+}
+
+/** A fact's start as its source gives it; an undated claim says so, and from when it is known. */
+function whenStarted(f) {
+  if (!f.undated) return f.start || "";
+  return h("span", { class: "undated", title: "no date in its source: known to hold from its source's date on" },
+    f.known_from ? `undated, known from ${f.known_from}` : "undated");
+}
+
+/** A fact's end: inclusive unless its source's ends are exclusive; "ongoing as of" a day is not an end. */
+function whenEnded(f) {
+  if (f.end) return f.end_exclusive ? `before ${f.end}` : f.end;
+  return f.ongoing_as_of ? `ongoing as of ${f.ongoing_as_of}` : "";
 }
 
 function sourceLinks(evidence) {
