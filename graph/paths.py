@@ -536,7 +536,9 @@ def time_fields(e: Edge) -> dict[str, Any]:
 
 
 def _best(facts: list[Edge]) -> Edge:
-    return sorted(facts, key=lambda e: (-STATUSES[e.status], e.predicate))[0]
+    # Ties (the same statement in several graphs) by graph and ends, not by the order the store
+    # returned them in, which differs between backends: the same question, the same answer.
+    return min(facts, key=lambda e: (-STATUSES[e.status], e.predicate, e.graph, e.subject, e.object))
 
 
 def _explain(proj: Projection, nodes: list[str], facts: _Search) -> dict[str, Any]:
@@ -650,7 +652,9 @@ def _within(search: _Search, source: str, cutoff: int, keep: set[str] | None = N
                     following.append(w)
         if not following:
             break
-        level = following
+        # In a fixed order, not the store's (which differs between backends): a node reached from
+        # several of this level gets the same predecessor, so the same path, on every backend.
+        level = sorted(following) if depth < cutoff - 1 else following
     return before
 
 
@@ -678,7 +682,7 @@ def _connections(proj: Projection, facts: _Search, q: PathQuery) -> list[dict[st
     assert common is not None
     common.discard(q.target)
     # Hubs reached in one hop by everyone, and actors reached through a hub by everyone.
-    ranked = sorted(common, key=lambda n: (n not in proj.hubs, proj.label(n)))
+    ranked = sorted(common, key=lambda n: (n not in proj.hubs, proj.label(n), n))
     out: list[dict[str, Any]] = []
     for n in ranked:
         one_hop = all(r[n] == s for r, s in zip(reach, q.sources, strict=True))

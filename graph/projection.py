@@ -347,6 +347,9 @@ def _sourced(store: Store) -> Iterator[tuple[str, ...]]:
     return _select(store, f"SELECT ?n ?s WHERE {{ ?n <{PG.source}> ?s }}", ("n", "s"))
 
 
+_BY_GRAPH = operator.itemgetter(2)  # a statement's graph: sorted by it, the first graph by name comes first
+
+
 def _linked(store: Store, skip: set[str]) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
     """Per pg: predicate, its (subject, object, graph) statements between two IRIs."""
     pg = str(PG)
@@ -363,7 +366,9 @@ def _linked(store: Store, skip: set[str]) -> Iterator[tuple[str, list[tuple[str,
             )
         }
         found = [p for (p,) in _native_rows(native, "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }")]
-        graphs = [g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode)]
+        # Graphs by name: a statement in several graphs keeps the first read (below), the same one
+        # on every backend.
+        graphs = sorted(g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode))
         for p in sorted(found):
             if not p.startswith(pg) or p in skip or p in literal:
                 continue
@@ -380,7 +385,7 @@ def _linked(store: Store, skip: set[str]) -> Iterator[tuple[str, list[tuple[str,
             solutions = _solutions(
                 native, f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }}"
             )
-            yield p, [(s.value, o.value, g.value) for s, o, g in solutions]
+            yield p, sorted(((s.value, o.value, g.value) for s, o, g in solutions), key=_BY_GRAPH)
         return
     query = (
         "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
@@ -390,7 +395,8 @@ def _linked(store: Store, skip: set[str]) -> Iterator[tuple[str, list[tuple[str,
     for s, p, o, g in _rows(store, query, ("s", "p", "o", "g")):
         if p not in skip:
             grouped.setdefault(p, []).append((s, o, g))
-    yield from grouped.items()
+    for p in sorted(grouped):
+        yield p, sorted(grouped[p], key=_BY_GRAPH)
 
 
 # ---------------------------------------------------------------------------------- building
@@ -477,7 +483,10 @@ def _build(store: Store) -> Projection:
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}
     sources = {n: shared.setdefault(t, t) for n, v in listed.items() if (t := tuple(sorted(set(v))))}
     del listed
-    quotes = {n: q for n, q in _quoted(store)}
+    quotes: dict[str, str] = {}
+    for n, q in _quoted(store):  # a node quoted in several graphs: the same one on every backend
+        if n not in quotes or q < quotes[n]:
+            quotes[n] = q
     ongoing: dict[str, str] = {n: d for n, d in _dated(store, str(PG.ongoingAsOf))}
     exclusive_sources = {n for (n,) in _exclusive_sources(store)}
     published = _source_dates(store)
