@@ -164,3 +164,8 @@ def describe_state(t: Triples, ref: StateRef, done: set[str]) -> None:
         t.integer(node, "cowCode", c)
     for c in ref.gw:
         t.integer(node, "gwCode", c)
+    code = ref.local.removeprefix("state/")
+    if not ref.historic and len(code) == 3 and code.isalpha() and code.isupper():
+        # The bundled ISO code too: a state with neither COW nor GW number (Palestine) is valid
+        # in a graph imported into a store without the bundled data.
+        t.text(node, "isoAlpha3", code)
