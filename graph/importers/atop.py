@@ -6,7 +6,7 @@ Date rule (data, see the README "Importing datasets"): days, months where the da
 dates). An alliance's begin is its signature (NATO 3180 begins 1949-04-04, the North Atlantic
 Treaty's signing; later members enter on the day their accession protocol was signed: Poland
 1997-12-16). A member's exit is the first day it no longer held that phase's obligations: in 210
-of 217 changes of phase (dates to the day) the next phase starts on the day the last one exits,
+of 236 changes of phase (dates to the day) the next phase starts on the day the last one exits,
 the GFR exits NATO on 1990-10-03, the day unified Germany enters, and the Molotov–Ribbentrop pact
 (2470) ends 1941-06-22, the day Germany invaded: ends are exclusive. Exit 0 with `ineffect` 1 is
 a membership still in force at the end of the data: ongoing as of the coverage end (2016-12-31,
