@@ -41,7 +41,12 @@ _ROLES: dict[str, tuple[str, str, str, str]] = {
     "Participation": ("participant", "conflict", "took part in", "saw the participation of"),
     "Cooperation": ("participants", "participants", "cooperates with", "cooperates with"),
     "Agreement": ("signatory", "signatory", "signed {hub} with", "signed {hub} with"),
+    "AgreementParty": ("party", "partyTo", "is a party to", "has as a party"),
 }
+# A source's record of a party to an agreement or a member of an organisation (issue 15): what
+# two actors share through their own records (ATOP's alliance 3180, through each one's party
+# record) is named in a path answer like a hub both link to directly.
+_RECORD_CLASSES = frozenset({"AgreementParty", "Membership"})
 
 
 @dataclass(frozen=True)
@@ -686,7 +691,11 @@ def _connections(proj: Projection, facts: _Search, q: PathQuery) -> list[dict[st
     out: list[dict[str, Any]] = []
     for n in ranked:
         one_hop = all(r[n] == s for r, s in zip(reach, q.sources, strict=True))
-        if not ((n in proj.hubs and one_hop) or n in proj.actors):
+        through_records = not one_hop and all(
+            r[n] == s or (proj.classes.get(r[n]) in _RECORD_CLASSES and r[r[n]] == s)
+            for r, s in zip(reach, q.sources, strict=True)
+        )
+        if not ((n in proj.hubs and (one_hop or through_records)) or n in proj.actors):
             continue
         if len(out) == 25:
             break

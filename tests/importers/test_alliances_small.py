@@ -356,3 +356,25 @@ def test_each_release_stands_alone_in_an_empty_store(tmp_path: Path) -> None:
         assert [src["source"]["id"] for src in nato["per_source"]] == [E + "source/atop-4.01"]
     finally:
         empty.close()
+
+
+def test_paths_name_a_shared_alliance_with_its_source(store: Store) -> None:
+    from pactgraph.graph.paths import PathQuery, find_paths
+    from pactgraph.graph.projection import build
+
+    run_import(store, "atop", read_files(ATOP))
+    answer = find_paths(
+        build(store),
+        PathQuery(sources=(E + "state/POL", E + "state/USA"), target=E + "state/GBR", max_hops=4),
+    )
+    shared = {c["node"]["id"]: c["text"] for c in answer["connections"]}
+    # Poland through its own party record, the United States as a signatory: ATOP's 3180 is shared.
+    assert shared[E + "agreement/atop-3180"].startswith(
+        "Poland is a party to ATOP alliance 3180: North Atlantic Treaty"
+    )
+    assert "since 1997-12-16, ongoing as of 1997-12-31 [atop-4.01]" in shared[E + "agreement/atop-3180"]
+    # NATO itself, with the bundled list's date for Poland under its own source.
+    assert (
+        "Poland is a member of North Atlantic Treaty Organization since 1999-03-12 [nato-member-countries]"
+        in (shared[E + "org/nato"])
+    )
