@@ -81,6 +81,22 @@ def _day(text: str | None) -> str | None:
     return m.group(0) if m else None
 
 
+NEEDS_FTM = (
+    "the opensanctions importer reads FtM with the followthemoney library, an optional extra: "
+    "pip install 'pactgraph[opensanctions]' (it builds PyICU, which needs ICU's headers: "
+    "apt-get install libicu-dev pkg-config)"
+)
+
+
+def _require_ftm() -> None:
+    """followthemoney is an optional extra: its PyICU dependency compiles against ICU's headers,
+    which a machine with only Python and pip lacks, so the core install must not need it."""
+    try:
+        import followthemoney  # noqa: F401
+    except ImportError as exc:
+        raise PactgraphError(Kind.UNAVAILABLE, NEEDS_FTM) from exc
+
+
 def _parse(line: int, text: str) -> Entity:
     from followthemoney import model
     from followthemoney.exc import FollowTheMoneyException
@@ -112,6 +128,7 @@ def _parse(line: int, text: str) -> Entity:
 
 
 def _read(files: list[InputFile], bad: RowSink, progress: Progress | None) -> Records:
+    _require_ftm()
     out = Records()
     digest = hashlib.sha256()
     ids: set[str] = set()

@@ -5,11 +5,12 @@ is written with the followthemoney library's own model."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from followthemoney import model
 
 from pactgraph.graph import Kind, PactgraphError, Store
 from pactgraph.graph.alliances import (
@@ -23,6 +24,7 @@ from pactgraph.graph.alliances import (
 )
 from pactgraph.graph.importers import InputFile, read_files, run_import
 from pactgraph.ontology import ENTITY_BASE, GRAPH_BASE, PG
+from tests.conftest import missing
 from tests.importers.conftest import DATA
 from tests.importers.test_small_files import graph_quads
 
@@ -245,7 +247,18 @@ def test_gsdb_refuses_another_datasets_file(store: Store) -> None:
 # ---------------------------------------------------------------------------------------- OpenSanctions
 
 
-def ftm_file(path: Path) -> Path:
+@pytest.fixture
+def model() -> Any:
+    """followthemoney's model: the library is the optional extra pactgraph[opensanctions]
+    (.ci/run installs it, with the ICU headers its PyICU builds against)."""
+    try:
+        from followthemoney import model
+    except ImportError:
+        missing("followthemoney is missing: pip install 'pactgraph[opensanctions]' (.ci/run does)")
+    return model
+
+
+def ftm_file(model: Any, path: Path) -> Path:
     """An entities.ftm.json written with followthemoney's own model."""
     putin = model.make_entity("Person")
     putin.id = "Q7747-test"
@@ -289,8 +302,8 @@ def ftm_file(path: Path) -> Path:
     return path
 
 
-def test_opensanctions_listings_linked_to_known_entities(store: Store, tmp_path: Path) -> None:
-    result = run_import(store, "opensanctions", read_files([ftm_file(tmp_path / "entities.ftm.json")]))
+def test_opensanctions_listings_linked_to_known_entities(store: Store, model: Any, tmp_path: Path) -> None:
+    result = run_import(store, "opensanctions", read_files([ftm_file(model, tmp_path / "entities.ftm.json")]))
     assert result.graph == GRAPH_BASE + "opensanctions-2025-06-01" and result.rows == 7
     assert result.notes == [
         "1 entities no Sanction lists, not written: Address 1",
@@ -310,10 +323,10 @@ def test_opensanctions_listings_linked_to_known_entities(store: Store, tmp_path:
     assert sanctions_against(store, E + "org/wagner-group", day=date(2025, 1, 1))["count"] == 0
 
 
-def test_opensanctions_refuses_a_csv_and_lists_bad_lines(store: Store, tmp_path: Path) -> None:
+def test_opensanctions_refuses_a_csv_and_lists_bad_lines(store: Store, model: Any, tmp_path: Path) -> None:
     with pytest.raises(PactgraphError, match="not an OpenSanctions FtM file"):
         run_import(store, "opensanctions", read_files([DATA / "states_small.csv"]))
-    good = ftm_file(tmp_path / "entities.ftm.json").read_text().splitlines()
+    good = ftm_file(model, tmp_path / "entities.ftm.json").read_text().splitlines()
     bad = [good[0], '{"id": "x", "schema": "Spaceship", "properties": {}}', "not json", *good[1:]]
     with pytest.raises(PactgraphError) as err:
         run_import(store, "opensanctions", [InputFile("entities.ftm.json", "\n".join(bad).encode())])
@@ -378,3 +391,13 @@ def test_paths_name_a_shared_alliance_with_its_source(store: Store) -> None:
         "Poland is a member of North Atlantic Treaty Organization since 1999-03-12 [nato-member-countries]"
         in (shared[E + "org/nato"])
     )
+
+
+def test_opensanctions_without_followthemoney_says_how_to_install(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "followthemoney", None)  # as on a machine without the extra
+    entity = InputFile("entities.ftm.json", b'{"id": "x", "schema": "Person", "properties": {}}\n')
+    with pytest.raises(PactgraphError, match=r"pip install 'pactgraph\[opensanctions\]'") as err:
+        run_import(store, "opensanctions", [entity])
+    assert err.value.kind is Kind.UNAVAILABLE
