@@ -3,8 +3,9 @@
 `format=` (and `output=` / `results=`, which SPARQLWrapper sends too) takes the names that common
 clients send for each format: SPARQLWrapper's (json, xml, csv, tsv, turtle, n3, rdf, rdf+xml,
 json-ld), Fuseki's (json, xml, sparql, csv, tsv, ttl, nt, nq, trig, jsonld…), Virtuoso's (media
-types). The first value that can carry the answer wins; when none can, Accept decides (a client
-that sends both, as SPARQLWrapper does, is answered by its Accept rather than refused)."""
+types). The first value that can carry the answer wins. When none can, /sparql lets Accept decide
+(a client that sends both, as SPARQLWrapper does, is answered by its Accept rather than refused);
+other routes answer 406."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from pactgraph.graph import Kind, PactgraphError
 from pactgraph.graph.formats import RDF_FORMATS
+from pactgraph.graph.sparql import GRAPH_FORMATS, SELECT_FORMATS
 
 # media type -> format name, per answer kind (first is the default)
 RESULTS = {
@@ -97,15 +99,21 @@ def format_named(kind: str, value: str) -> str | None:
     return RESULT_NAMES.get(name) or RESULTS.get(name.split(";")[0].strip())
 
 
-def choose(kind: str, accept: str | None, fmt: str | list[str] | None) -> str:
+def choose(kind: str, accept: str | None, fmt: str | list[str] | None, lenient: bool = False) -> str:
     """The format name to answer a query of `kind` in: the first `format=` value that names one,
-    else by Accept (406 when nothing acceptable can carry the answer)."""
+    else (`lenient`; otherwise 406) by Accept; 406 when nothing acceptable can carry the answer."""
     offered = GRAPHS if kind == "graph" else RESULTS
     values = [fmt] if isinstance(fmt, str) else fmt or []
     for value in values:
         name = format_named(kind, value)
         if name is not None:
             return name
+    if values and not lenient:
+        names = GRAPH_FORMATS if kind == "graph" else SELECT_FORMATS
+        raise PactgraphError(
+            Kind.NOT_ACCEPTABLE,
+            f"format {values[0]!r} cannot carry this answer; use one of {', '.join(names)}",
+        )
     if not accept:
         return next(iter(offered.values()))
     for _q, _i, media in _accepted(accept):

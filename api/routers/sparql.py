@@ -113,7 +113,7 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
             headers = _validators(hit.etag) | dict(hit.headers) | _CACHE_HIT
             return Response(hit.body, media_type=hit.media_type, headers=headers)
     refuse_unsafe(text)
-    name = choose(query_form(text), accept, formats)
+    name = choose(query_form(text), accept, formats, lenient=True)
     if key is not None and is_volatile(text):
         key = None
     if key is not None and etag_matches(request.headers.get("if-none-match"), key):
