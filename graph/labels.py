@@ -2,18 +2,32 @@
 from a CSV row or a dataset) are labelled from their parts, "Iran in BRICS, since 2024-01-01",
 never by their IRI's last segment ("state-IRN--org-brics--2024-01-01").
 
-`label_hubs` fills a projection's labels for every hub without one; `Projection.label`,
+The projection's build calls `label_hubs` for every hub without a label; `Projection.label`,
 and so entity pages, paths, neighbourhoods and every export, then read the made label.
+`HUB_VERBS` are the words a hub reads with, here and in path sentences.
 `fact_text` tells an entity page's fact as a sentence, with the verbs paths use for hubs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pactgraph.graph.paths import _ROLES
-from pactgraph.graph.projection import Edge, Projection
+if TYPE_CHECKING:  # the projection labels its hubs with these words when it is built
+    from pactgraph.graph.projection import Edge, Projection
+
+# Hub class -> (role linking the first actor, role linking the second, active verb, passive verb)
+HUB_VERBS: dict[str, tuple[str, str, str, str]] = {
+    "Support": ("supporter", "recipient", "supported", "was supported by"),
+    "ArmsTransfer": ("supporter", "recipient", "supplied {item} to", "was supplied {item} by"),
+    "Sanction": ("imposer", "target", "sanctioned", "was sanctioned by"),
+    "Membership": ("member", "organisation", "is a member of", "has as a member"),
+    "Tenure": ("holder", "office", "held the office of", "was held by"),
+    "Participation": ("participant", "conflict", "took part in", "saw the participation of"),
+    "Cooperation": ("participants", "participants", "cooperates with", "cooperates with"),
+    "Agreement": ("signatory", "signatory", "signed {hub} with", "signed {hub} with"),
+    "AgreementParty": ("party", "partyTo", "is a party to", "has as a party"),
+}
 
 # Hub classes that read as an agreement (graph/paths.py tells them so too).
 _AGREEMENTS = ("Agreement", "Treaty", "StrategicPartnership", "DefencePact")
@@ -29,11 +43,6 @@ _PATTERNS: dict[str, tuple[str, ...]] = {
     "Participation": ("{participant} in {conflict}",),
     "Cooperation": ("cooperation of {participants}",),
     "AgreementParty": ("{party}, party to {partyTo}",),
-}
-# Hubs path sentences do not tell as a verb, read so on entity pages: (first role, second role,
-# the verb from the first, the verb from the second).
-_MORE_VERBS: dict[str, tuple[str, str, str, str]] = {
-    "AgreementParty": ("party", "partyTo", "is a party to", "has as a party"),
 }
 
 
@@ -99,7 +108,7 @@ def hub_verbs() -> dict[str, dict[str, Any]]:
     member"); the same words path sentences use (graph/paths.py)."""
     verbs = {
         cls: {"roles": [first, second], "active": active, "passive": passive}
-        for cls, (first, second, active, passive) in {**_MORE_VERBS, **_ROLES}.items()
+        for cls, (first, second, active, passive) in HUB_VERBS.items()
     }
     for cls in _AGREEMENTS:
         verbs.setdefault(cls, verbs["Agreement"])

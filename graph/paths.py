@@ -24,6 +24,7 @@ from typing import Any
 import networkx as nx
 
 from pactgraph.graph.errors import Kind, PactgraphError
+from pactgraph.graph.labels import HUB_VERBS
 from pactgraph.graph.projection import Edge, Meta, Projection
 from pactgraph.ontology import ENTITY_BASE
 
@@ -31,18 +32,6 @@ STATUSES = {"confirmed": 3, "reported": 2, "disputed": 1, "denied": 0}
 MAX_HOPS = 8
 MAX_LIMIT = 50
 
-# Hub class -> (role linking the first actor, role linking the second, active verb, passive verb)
-_ROLES: dict[str, tuple[str, str, str, str]] = {
-    "Support": ("supporter", "recipient", "supported", "was supported by"),
-    "ArmsTransfer": ("supporter", "recipient", "supplied {item} to", "was supplied {item} by"),
-    "Sanction": ("imposer", "target", "sanctioned", "was sanctioned by"),
-    "Membership": ("member", "organisation", "is a member of", "has as a member"),
-    "Tenure": ("holder", "office", "held the office of", "was held by"),
-    "Participation": ("participant", "conflict", "took part in", "saw the participation of"),
-    "Cooperation": ("participants", "participants", "cooperates with", "cooperates with"),
-    "Agreement": ("signatory", "signatory", "signed {hub} with", "signed {hub} with"),
-    "AgreementParty": ("party", "partyTo", "is a party to", "has as a party"),
-}
 # A source's record of a party to an agreement or a member of an organisation (issue 15): what
 # two actors share through their own records (ATOP's alliance 3180, through each one's party
 # record) is named in a path answer like a hub both link to directly.
@@ -591,8 +580,8 @@ def _clauses(proj: Projection, nodes: list[str], edges: list[Edge]) -> list[str]
     while i < len(edges):
         u, hub = nodes[i], nodes[i + 1]
         cls = proj.classes.get(hub, "")
-        role = _ROLES.get(cls) or (
-            _ROLES["Agreement"] if hub in proj.hubs and _is_agreement(proj, hub) else None
+        role = HUB_VERBS.get(cls) or (
+            HUB_VERBS["Agreement"] if hub in proj.hubs and _is_agreement(proj, hub) else None
         )
         if role and i + 1 < len(edges) and hub in proj.hubs:
             e1, e2 = edges[i], edges[i + 1]
@@ -715,7 +704,7 @@ def _connections(proj: Projection, facts: _Search, q: PathQuery) -> list[dict[st
 def _hub_sentence(proj: Projection, hub: str, facts: _Search) -> str:
     """A hub told as the relation it records: "Iran supplied Shahed-136 to Russia since 2022-08 […]"."""
     cls = proj.classes.get(hub, "")
-    role = _ROLES.get(cls) or (_ROLES["Agreement"] if _is_agreement(proj, hub) else None)
+    role = HUB_VERBS.get(cls) or (HUB_VERBS["Agreement"] if _is_agreement(proj, hub) else None)
     ends: dict[str, list[str]] = {}
     evidence: Edge | None = None
     for n in sorted(proj.graph.neighbors(hub), key=proj.label):

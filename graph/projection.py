@@ -26,6 +26,7 @@ from rdflib import URIRef
 
 from pactgraph.graph.dates import NEVER, known_span, parse_period
 from pactgraph.graph.errors import PactgraphError
+from pactgraph.graph.labels import label_hubs
 from pactgraph.graph.store import Store
 from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, PG
 
@@ -409,7 +410,9 @@ def build(store: Store) -> Projection:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(store)
+        proj = _build(store)
+        label_hubs(proj)
+        return proj
     finally:
         if collecting:
             gc.enable()
