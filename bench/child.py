@@ -104,6 +104,12 @@ def prepare_store(file: str, store: str, loaded: bool) -> dict[str, Any]:
     for q in raw.quads_for_pattern(None, rdf_type, ox.NamedNode(pg + "Source"), g):
         quads.append(ox.Quad(g, ox.NamedNode(pg + "describes"), q.subject, g))
     raw.extend(quads)
+    # And the merge of the graphs in the default graph, as every write through pactgraph keeps it
+    # (graph/store.py): the ontology's is there already, the file's graph joins it.
+    default = ox.DefaultGraph()
+    raw.bulk_extend(
+        ox.Quad(q.subject, q.predicate, q.object, default) for q in raw.quads_for_pattern(None, None, None, g)
+    )
     raw.flush()
     n = len(raw)
     del raw

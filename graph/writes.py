@@ -4,7 +4,7 @@
 A write here is a change (`Delta`: quads added, quads removed, graphs emptied). Before it is made,
 the shapes are checked on what the store would hold after it, around what it touches: the
 subjects of every quad added or removed (or in a graph emptied), and the nodes that point at a
-subject that lost quads (a membership whose organisation lost its type). Each is checked with all
+subject that lost its type (a membership whose organisation is no longer one). Each is checked with all
 its quads after the change, and with what the store would then say about the nodes they mention
 (ingest's check, `_check_batch`, run on that: the same shapes, the same context rule). Only those
 nodes can fail it. A change with violations is refused whole, with the same 422 report ingest
@@ -22,9 +22,11 @@ The store's own default graph (DEFAULT_GRAPH) is checked and normalised like any
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import pyoxigraph as ox
-from rdflib import URIRef
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
 
 from pactgraph.graph.derive import DERIVED, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
@@ -33,7 +35,7 @@ from pactgraph.graph.ingest import SourceInput, _check_batch, context_from
 from pactgraph.graph.shacl import Report, unchecked_marks
 from pactgraph.graph.store import DEFAULT_GRAPH, Delta, Store, data_graph
 from pactgraph.graph.update import evaluate
-from pactgraph.ontology import ONTOLOGY_GRAPH
+from pactgraph.ontology import ONTOLOGY_GRAPH, SHAPES_PATH
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _D = ox.NamedNode(str(DEFAULT_GRAPH))
@@ -159,17 +161,28 @@ class _After:
 
     def focus(self) -> set[Node]:
         """The nodes to check: subjects of what is added or taken away, and what points at a
-        subject that lost quads."""
+        subject that lost a type (a sh:class check of theirs reads it). The shapes read nothing
+        else of a value node; should one come to (sh:node), every loss is followed instead."""
         touched: set[Node] = set()
-        lost: set[Node] = set()
+        followed: set[Node] = set()
+        every_loss = _shapes_read_values()
         for q in self.delta.added.quads_for_pattern(None, None, None, None):
             touched.add(q.subject)  # type: ignore[arg-type]
         for q in self.gone():
-            lost.add(q.subject)  # type: ignore[arg-type]
-        touched |= lost
-        for node in lost:
+            touched.add(q.subject)  # type: ignore[arg-type]
+            if every_loss or q.predicate == _RDF_TYPE:
+                followed.add(q.subject)  # type: ignore[arg-type]
+        for node in followed:
             touched |= {q.subject for q in self.pointing_at(node)}  # type: ignore[misc]
         return touched
+
+
+@lru_cache(maxsize=1)
+def _shapes_read_values() -> bool:
+    """Whether a shape checks a value node's own statements (sh:node, qualified shapes), beyond
+    its class: then a node that loses any statement may break the nodes pointing at it."""
+    shapes = Graph().parse(SHAPES_PATH)
+    return any((None, p, None) in shapes for p in (SH.node, SH.qualifiedValueShape))
 
 
 def check(after: _After, focus: set[Node]) -> None:
