@@ -22,7 +22,7 @@ from pactgraph.graph.csvfacts import Reference, read_csv
 from pactgraph.graph.derive import Context, context_rows, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
-from pactgraph.graph.shacl import Report, Violation, validate_store
+from pactgraph.graph.shacl import Report, Violation, unchecked_marks, validate_store
 from pactgraph.graph.store import Store, data_graph, term, to_ox, writable_iri
 from pactgraph.ontology import ENTITY_BASE, GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
@@ -394,6 +394,8 @@ def ingest(
                     for v in report.violations
                 ],
             )
+    else:  # the skip is recorded in each graph written, as on every write path (graph/writes.py)
+        batch.extend(unchecked_marks(ox.NamedNode(str(g)) for g in names))
     normalise(batch, store, [ox.NamedNode(str(g)) for g in names])
     counts = batch.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
     assert isinstance(counts, ox.QuerySolutions)

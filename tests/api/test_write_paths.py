@@ -146,3 +146,11 @@ def test_cli_ingest_refuses_the_same_file(tmp_path: Path) -> None:
         timeout=300,
     )
     assert skipped.returncode == 0, skipped.stderr
+    ask = f"ASK {{ GRAPH <{G}> {{ <{G}> pg:shapesChecked false }} }}"
+    recorded = subprocess.run(
+        [*run, "query", ask, "--store", store, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert '"boolean":true' in recorded.stdout.replace(" ", ""), recorded.stdout + recorded.stderr
