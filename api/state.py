@@ -21,12 +21,14 @@ from pactgraph.api.settings import Settings
 from pactgraph.graph import Kind, PactgraphError, Store, snapshot
 from pactgraph.graph.names import NameIndex
 from pactgraph.graph.projection import Projection, ProjectionCache
+from pactgraph.graph.store import Change, NeedsRebuild
 from pactgraph.graph.workers import QueryWorkers
 
 T = TypeVar("T")
 
 log = logging.getLogger("pactgraph.serve")
 SAVE_LIMIT = 600  # seconds a snapshot save may take before it is stopped
+SAVE_QUIET = 0.5  # seconds without a write before the snapshot is saved
 
 
 def _settle(replaced: bool) -> None:
@@ -51,46 +53,126 @@ class AppState:
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
     _names: NameIndex | None = None
     _names_version: int = -1
-    _saving: threading.Thread | None = None
+    _following: bool = False
+    loaded: bool = False  # whether `start` found a snapshot (tests, the bench)
+    # The snapshot saver: a thread that writes the snapshot of the latest version once writes
+    # pause (`_want_save`), from a forked child.
+    _saver: threading.Thread | None = None
+    _save_wanted: bool = False
+    _closing: bool = False
+    _saved_version: int = -1
+    _save_cond: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self) -> None:
         """Make the projection and the name index of the store as it is: from the snapshot saved
-        at the store's current generation when there is one, else built, and then saved in the
-        background (after readiness; the build's own objects, nothing is read from the store)."""
+        at the store's current generation when there is one, else built (and then saved in the
+        background, once the server is ready); from then on, follow the store's writes."""
         loaded = snapshot.load(self.store)
         if loaded is not None:
             self.projections.adopt(loaded.projection)
             self._names = loaded.names
             self._names_version = loaded.names.version
+            self._saved_version = loaded.names.version
+            self.loaded = True
             _settle(replaced=False)
+        else:
+            self.projection(), self.names()
+            self._save_wanted = self.store.meta_dir is not None
+        self.follow()
+
+    def follow(self) -> None:
+        """Keep the projection and the name index in step with each write through the store, made
+        from what the write changed before it returns (graph/projection.py `update`)."""
+        if self._following:
             return
-        generation = self.store.generation()  # before the build: a write meanwhile changes it
-        proj, names = self.projection(), self.names()
-        if generation is not None:
-            self._saving = threading.Thread(
-                target=self._save, args=(generation, proj, names), name="pactgraph-snapshot", daemon=True
-            )
+        self._following = True
+        self.projections.follow()
+        self.store.follow(self._changed)
+
+    def _changed(self, change: Change) -> None:
+        """A write was made through the store (called in the writer's thread, under its lock)."""
+        self.projections.changed(change)
+        names = self._names
+        if names is not None and names.version != change.version:
+            try:
+                names = names.update(self.store, change)
+            except NeedsRebuild:
+                names = NameIndex.build(self.store)
+            except Exception:  # never the write's failure: a rebuild is always right
+                log.exception("updating the name index failed; rebuilding it")
+                names = NameIndex.build(self.store)
+            self._names, self._names_version = names, names.version
+        gc.freeze()  # what was made is kept: out of the cyclic collector's sight, as `_settle` does
+        self._want_save()
 
     def start_saving(self) -> None:
-        """Begin writing the snapshot `start` left to save (once the server is ready)."""
-        if self._saving is not None and not self._saving.is_alive() and self._saving.ident is None:
-            self._saving.start()
+        """Start the snapshot saver (once the server is ready): it saves what `start` built, and
+        again after writes."""
+        if self.store.meta_dir is None or self._saver is not None:
+            return
+        self._saver = threading.Thread(target=self._save_loop, name="pactgraph-snapshot", daemon=True)
+        self._saver.start()
 
     def wait_saved(self, timeout: float) -> None:
-        """Let a snapshot being written finish (on shutdown), for at most `timeout` seconds."""
-        if self._saving is not None and self._saving.ident is not None:
-            self._saving.join(timeout)
+        """On shutdown: let the saver write what writes left unsaved, for at most `timeout` seconds."""
+        saver = self._saver
+        if saver is None:
+            return
+        with self._save_cond:
+            self._closing = True
+            self._save_cond.notify_all()
+        saver.join(timeout)
 
-    def _save(self, generation: str, proj: Projection, names: NameIndex) -> None:
-        """Write the snapshot from a forked copy of this process: pickling a 1M-triple projection
-        holds the GIL for seconds, which in a thread stalled every request meanwhile. This thread
-        only waits (and stops a save that hangs)."""
+    def _want_save(self) -> None:
+        if self.store.meta_dir is None:
+            return
+        with self._save_cond:
+            self._save_wanted = True
+            self._save_cond.notify_all()
+
+    def _save_loop(self) -> None:
+        """Save the snapshot of the latest version once writes pause for SAVE_QUIET seconds (a
+        burst of writes is saved once), and once more on shutdown if writes came since."""
+        while True:
+            with self._save_cond:
+                while not self._save_wanted and not self._closing:
+                    self._save_cond.wait()
+                if not self._save_wanted:
+                    return  # closing, nothing to save
+                if not self._closing:
+                    # Quiet: no new write for SAVE_QUIET seconds.
+                    while True:
+                        self._save_wanted = False
+                        self._save_cond.wait(SAVE_QUIET)
+                        if not self._save_wanted or self._closing:
+                            break
+                self._save_wanted = False
+                closing = self._closing
+            self._save_latest()
+            if closing:
+                return
+
+    def _save_latest(self) -> None:
+        generation = self.store.generation()  # waits for a write in progress
+        proj, names = self.projections.current, self._names
+        if generation is None or proj is None or names is None:
+            return
+        version = self.store.version
+        if proj.version != version or names.version != version or version == self._saved_version:
+            return
+        if self._save(generation, proj, names):
+            self._saved_version = version
+
+    def _save(self, generation: str, proj: Projection, names: NameIndex) -> bool:
+        """Write the snapshot from a forked copy of this process: turning a 1M-triple projection
+        into JSON holds the GIL for seconds, which in a thread stalled every request meanwhile.
+        This thread only waits (and stops a save that hangs)."""
         proj.prepare()  # nothing left for the child to lock
         try:
             pid = os.fork()
         except OSError:
             log.exception("cannot fork to save the snapshot")
-            return
+            return False
         if pid == 0:  # the child: save, then leave without running the server's exit code
             code = 1
             try:
@@ -103,16 +185,20 @@ class AppState:
             finally:
                 os._exit(code)
         deadline = time.monotonic() + SAVE_LIMIT
-        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status) == 0
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 log.warning("saving the snapshot took over %d s; stopped (the next start builds)", SAVE_LIMIT)
-                return
-            time.sleep(0.1)
+                return False
+            time.sleep(0.05)
 
     def projection(self) -> Projection:
-        """The entity graph of the store's current version (rebuilt once after a write)."""
+        """The entity graph of the store's current version (while a write is being made, the one
+        of the write before: readers never wait for a write)."""
         before = self.projections.current
         proj = self.projections.get()
         if proj is not before:
@@ -120,13 +206,14 @@ class AppState:
         return proj
 
     def names(self) -> NameIndex:
-        """The name index of the store's current version (rebuilt once after a write)."""
-        version = self.store.version
-        if self._names is None or self._names_version != version:
-            replaced = self._names is not None
-            self._names = NameIndex.build(self.store)
-            self._names_version = version
-            _settle(replaced)
+        """The name index of the store's current version (as `projection`)."""
+        names = self._names
+        if names is not None and (self._following or self._names_version == self.store.version):
+            return names
+        replaced = names is not None
+        self._names = NameIndex.build(self.store)
+        self._names_version = self._names.version
+        _settle(replaced)
         return self._names
 
     async def run(self, work: Callable[[], T], timeout: float | None = None) -> T:

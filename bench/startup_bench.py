@@ -24,7 +24,7 @@ SNAPSHOT_WAIT = 600.0  # seconds the first server may take to write its snapshot
 
 def _snapshot_file(ctx: Context, size: int) -> Path:
     path, _info = prepared_store(ctx, size)
-    return path.resolve().with_name(path.resolve().name + ".pactgraph") / "snapshot.pickle"
+    return path.resolve().with_name(path.resolve().name + ".pactgraph") / "snapshot"
 
 
 def _wait_for_snapshot(file: Path, after: float, cap: float) -> float | None:

@@ -2,8 +2,11 @@
 from a CSV row or a dataset) are labelled from their parts, "Iran in BRICS, since 2024-01-01",
 never by their IRI's last segment ("state-IRN--org-brics--2024-01-01").
 
-The projection's build calls `label_hubs` for every hub without a label; `Projection.label`,
-and so entity pages, paths, neighbourhoods and every export, then read the made label.
+The projection's build calls `label_hubs` for every hub without a label, and its update
+`hub_label` for the hubs a write touched; `Projection.label`, and so entity pages, paths,
+neighbourhoods and every export, then read the made label. A made label is told from the
+labels sources give (a hub's parts' own labels), never from other made labels, so it does not
+depend on the order hubs are labelled in.
 `HUB_VERBS` are the words a hub reads with, here and in path sentences.
 `fact_text` tells an entity page's fact as a sentence, with the verbs paths use for hubs.
 """
@@ -70,15 +73,22 @@ def _period(e: Edge) -> str:
     return ""
 
 
+def _first_key(e: Edge) -> tuple[str, str, str, str]:
+    """The fact a hub's time is told from: the earliest, then by name (one choice on every backend)."""
+    return (e.start or "", e.predicate, e.end or "", e.object)
+
+
 def hub_label(proj: Projection, hub: str) -> str:
     """The hub told by its parts and its time: "Iran in BRICS, since 2024-01-01"."""
     parts: dict[str, list[str]] = defaultdict(list)
     first: Edge | None = None
-    for other in proj.graph.neighbors(hub):
-        for e in proj.graph[hub][other]["facts"]:
+    made = proj.made
+    for other, pair in proj.graph._adj[hub].items():
+        for e in pair["facts"]:
             if e.subject == hub:
-                parts[_role(e.predicate)].append(proj.label(other))
-                if first is None or (e.start or "", e.predicate) < (first.start or "", first.predicate):
+                own = None if other in made else proj.labels.get(other)
+                parts[_role(e.predicate)].append(own or other.rsplit("/", 1)[-1])
+                if first is None or _first_key(e) < _first_key(first):
                     first = e
     cls = proj.classes.get(hub, "")
     words = {role: _listed(sorted(set(names))) for role, names in parts.items()}
@@ -96,9 +106,11 @@ def hub_label(proj: Projection, hub: str) -> str:
 
 
 def label_hubs(proj: Projection) -> int:
-    """Give every hub without a label one made from its parts; how many were labelled."""
+    """Give every hub without a label one made from its parts (`proj.made` lists them); how many
+    were labelled."""
     made = {hub: hub_label(proj, hub) for hub in proj.hubs if not proj.labels.get(hub)}
     proj.labels.update(made)
+    proj.made.update(made)
     return len(made)
 
 

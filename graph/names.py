@@ -10,9 +10,10 @@ precomputed strings in C (str.find, rapidfuzz) rather than the store.
 from __future__ import annotations
 
 import gc
+import itertools
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from pactgraph.graph.errors import Kind, PactgraphError
-from pactgraph.graph.store import Store
+from pactgraph.graph.store import Change, NeedsRebuild, Store
 from pactgraph.ontology import ENTITY_BASE, ONTOLOGY_IRI, ONTOLOGY_PATH, PG
 
 MAX_NAME = 300
@@ -180,13 +181,15 @@ def _triples(store: Store) -> Iterator[tuple[str, str, str, bool, str]]:
                     continue
                 if type(o) is literal:
                     yield s.value, p, o.value, False, o.language or ""
-                elif o is not None:
-                    yield s.value, p, o.value, type(o) is named, ""
+                elif type(o) is named:
+                    yield s.value, p, o.value, True, ""
         return
     for row in store.select(_QUERY):
         o = row["o"]
-        lang = (o.language or "") if isinstance(o, Literal) else ""
-        yield str(row["s"]), str(row["p"]), str(o), isinstance(o, URIRef), lang
+        if isinstance(o, Literal):
+            yield str(row["s"]), str(row["p"]), str(o), False, o.language or ""
+        elif isinstance(o, URIRef):
+            yield str(row["s"]), str(row["p"]), str(o), True, ""
 
 
 @cache
@@ -212,11 +215,12 @@ def _is_ontology_term(iri: str) -> bool:
 
 
 def _add(index: dict[str, tuple[str, ...]], key: str, iri: str) -> None:
+    """Add `iri` to the entities under `key`, kept in IRI order."""
     old = index.get(key)
     if old is None:
         index[key] = (iri,)
     elif iri not in old:
-        index[key] = (*old, iri)
+        index[key] = (*old, iri) if iri > old[-1] else tuple(sorted((*old, iri)))
 
 
 # Kinds of name a subject has, in the order its names are indexed (labels first).
@@ -240,11 +244,83 @@ def _display_label(names: list[tuple[int, str, str]], local_id: str) -> str:
     return best[1] if best else local_id
 
 
+_KINDS = {
+    str(RDFS.label): _LABEL,
+    str(SKOS.prefLabel): _LABEL,
+    str(SKOS.altLabel): _ALIAS,
+    str(PG.isoAlpha2): _ISO,
+    str(PG.isoAlpha3): _ISO,
+    str(PG.wikidataId): _QID,
+}
+_INDEXED = frozenset(_PREDICATES)
+# What `update` copies before changing it (the rest is shared with the index it came from, or remade).
+_COPIED = (
+    "_types",
+    "_type_uses",
+    "_entities",
+    "_names",
+    "_entity_rows",
+    "_by_local",
+    "_by_code",
+    "_by_wikidata",
+    "_by_label",
+    "_by_alias",
+)
+
+
+def _collect(
+    rows: Iterable[tuple[str, str, str, bool, str]],
+) -> tuple[_Facts, set[tuple[str, str]], set[str]]:
+    """Each subject's types and names, the class hierarchy and the declared classes, from rows of
+    (subject, predicate, object, object is an IRI, language)."""
+    facts: _Facts = {}
+    subclass_of: set[tuple[str, str]] = set()
+    declared: set[str] = set()
+    for s, p, o, o_is_iri, lang in rows:
+        if p == _SUBCLASS_OF:
+            if o_is_iri:
+                subclass_of.add((s, o))
+        elif p == _TYPE:
+            if o_is_iri:
+                if o in _CLASS_TYPES:
+                    declared.add(s)
+                if not s.startswith(_ONTOLOGY_PREFIX):
+                    entry = facts.get(s)
+                    if entry is None:
+                        facts[s] = ({o}, [])
+                    else:
+                        entry[0].add(o)
+        elif not o_is_iri and not s.startswith(_ONTOLOGY_PREFIX) and (text := o.strip()):
+            entry = facts.get(s)
+            if entry is None:
+                facts[s] = entry = (set(), [])
+            entry[1].append((_KINDS[p], text, lang))
+    return facts, subclass_of, declared
+
+
+def _facts_of(store: Store, subjects: Iterable[str]) -> _Facts:
+    """The types and names of a few subjects, as the store holds them now (every data graph)."""
+
+    def rows() -> Iterator[tuple[str, str, str, bool, str]]:
+        for iri in subjects:
+            for q in store.match(subject=ox.NamedNode(iri)):
+                p, o = q.predicate.value, q.object
+                if p not in _INDEXED:
+                    continue
+                if isinstance(o, ox.Literal):
+                    yield iri, p, o.value, False, o.language or ""
+                elif isinstance(o, ox.NamedNode):
+                    yield iri, p, o.value, True, ""
+
+    return _collect(rows())[0]
+
+
 class NameIndex:
     """Every named entity of a store, with its names normalised for lookup and search.
 
-    Build it with `NameIndex.build(store)`; it does not follow later writes, so rebuild it
-    when `store.version` differs from `version`.
+    Build it with `NameIndex.build(store)`; `update` makes the index of the store after a write
+    from this one and what the write changed (a new index: this one is never modified). Entities
+    are indexed in IRI order, so an updated index equals a fresh build of the same store.
     """
 
     def __init__(
@@ -256,71 +332,169 @@ class NameIndex:
     ) -> None:
         self.version = version
         children: dict[str, set[str]] = defaultdict(set)
-        classes: set[str] = set(declared_classes)
+        base: set[str] = set(declared_classes)
         for sub, sup in subclass_of:
             children[sup].add(sub)
-            classes.update((sub, sup))
+            base.update((sub, sup))
         self._children = dict(children)
-        for types, _ in facts.values():
-            classes.update(types)
-        self._classes = frozenset(classes)
-        self._by_local_name: dict[str, list[str]] = defaultdict(list)
-        for c in sorted(self._classes, key=lambda c: (not c.startswith(str(PG)), c)):
-            self._by_local_name[_local_name(c).casefold()].append(c)
-
-        excluded = set().union(*(self.closure(str(c)) for c in _NOT_ENTITIES))
+        self._base_classes = frozenset(base)
+        self._excluded = frozenset(set().union(*(self.closure(str(c)) for c in _NOT_ENTITIES)))
+        self._types: dict[str, tuple[str, ...]] = {}  # every subject with types (not ontology terms)
+        self._type_uses: dict[str, int] = {}  # class -> subjects with it
         self._entities: dict[str, Entity] = {}
+        self._names: dict[str, tuple[tuple[int, str, str], ...]] = {}  # entity -> its names, sorted
+        self._entity_rows: dict[str, tuple[tuple[str, str], ...]] = {}  # entity -> (norm, text) rows
         self._by_local: dict[str, str] = {}
-        # Name -> the entities that have it; tuples, since nearly every name has one owner
-        # and a set per name would cost more than the rest of the index.
+        # Name -> the entities that have it (in IRI order); tuples, since nearly every name has one
+        # owner and a set per name would cost more than the rest of the index.
         self._by_code: dict[str, tuple[str, ...]] = {}
         self._by_wikidata: dict[str, tuple[str, ...]] = {}
         self._by_label: dict[str, tuple[str, ...]] = {}
         self._by_alias: dict[str, tuple[str, ...]] = {}
-        # The searchable names: one row per distinct (normalised name, entity), label rows first.
+        for iri in sorted(facts):
+            types, names = facts[iri]
+            self._put(iri, types, names)
+        self._named = sorted(self._entity_rows)  # entities with a searchable name, in IRI order
+        self._classes_changed()
+        self._arrange()
+
+    def _classes_changed(self) -> None:
+        self._classes = self._base_classes | {c for c, n in self._type_uses.items() if n > 0}
+        by_local_name: dict[str, list[str]] = defaultdict(list)
+        for c in sorted(self._classes, key=lambda c: (not c.startswith(str(PG)), c)):
+            by_local_name[_local_name(c).casefold()].append(c)
+        self._by_local_name = dict(by_local_name)
+
+    def _put(self, iri: str, types: set[str], names: list[tuple[int, str, str]]) -> None:
+        """Index one subject (not indexed before) with its types and names."""
+        if types:
+            self._types[iri] = tuple(sorted(types))
+            for c in types:
+                self._type_uses[c] = self._type_uses.get(c, 0) + 1
+        if not types or not types.isdisjoint(self._excluded) or _is_ontology_term(iri):
+            return
+        local_id = iri[len(ENTITY_BASE) :] if iri.startswith(ENTITY_BASE) else iri
+        self._entities[iri] = Entity(iri, _display_label(names, local_id), tuple(sorted(types)), local_id)
+        self._by_local[local_id] = iri
+        listed = tuple(sorted(set(names)))
+        self._names[iri] = listed
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for kind, text, _ in listed:  # as `_keys` tells them, each name normalised once
+            if kind == _ISO:
+                _add(self._by_code, text.upper(), iri)
+            elif kind == _QID:
+                _add(self._by_wikidata, text.upper(), iri)
+            elif norm := normalise(text):
+                _add(self._by_label if kind == _LABEL else self._by_alias, norm, iri)
+                if norm not in seen:
+                    seen.add(norm)
+                    rows.append((norm, text))
+        if rows:
+            self._entity_rows[iri] = tuple(rows)
+
+    def _keys(
+        self, names: tuple[tuple[int, str, str], ...]
+    ) -> Iterator[tuple[dict[str, tuple[str, ...]], str]]:
+        """The lookup dicts an entity's names go in, with their keys."""
+        for kind, text, _ in names:
+            if kind == _ISO:
+                yield self._by_code, text.upper()
+            elif kind == _QID:
+                yield self._by_wikidata, text.upper()
+            elif norm := normalise(text):
+                yield (self._by_label if kind == _LABEL else self._by_alias), norm
+
+    def _drop(self, iri: str) -> None:
+        """Take one subject out of the index (the inverse of `_put`)."""
+        for c in self._types.pop(iri, ()):
+            self._type_uses[c] -= 1
+            if not self._type_uses[c]:
+                del self._type_uses[c]
+        entity = self._entities.pop(iri, None)
+        if entity is None:
+            return
+        self._by_local.pop(entity.local_id, None)
+        for key_index, key in self._keys(self._names.pop(iri)):
+            left = tuple(i for i in key_index.get(key, ()) if i != iri)
+            if left:
+                key_index[key] = left
+            else:
+                key_index.pop(key, None)
+        self._entity_rows.pop(iri, None)
+
+    def _arrange(self) -> None:
+        """The searchable names, from each entity's rows in IRI order: one row per distinct
+        (normalised name, entity), an entity's rows together, its label rows first."""
         self._norms: list[str] = []
         self._name_iri: list[str] = []
         self._name_text: list[str] = []
-        self._rows: dict[str, range] = {}  # iri -> its rows (an entity's rows are contiguous)
-        for iri, (types, names) in facts.items():
-            if not types or not types.isdisjoint(excluded) or _is_ontology_term(iri):
-                continue
-            local_id = iri[len(ENTITY_BASE) :] if iri.startswith(ENTITY_BASE) else iri
-            self._entities[iri] = Entity(iri, _display_label(names, local_id), tuple(sorted(types)), local_id)
-            self._by_local[local_id] = iri
-            first = len(self._norms)
-            names.sort()
-            for kind, text, _ in names:
-                if kind == _ISO:
-                    _add(self._by_code, text.upper(), iri)
-                    continue
-                if kind == _QID:
-                    _add(self._by_wikidata, text.upper(), iri)
-                    continue
-                norm = normalise(text)
-                if not norm:
-                    continue
-                _add(self._by_label if kind == _LABEL else self._by_alias, norm, iri)
-                if norm in self._norms[first:]:
-                    continue
-                self._norms.append(norm)
-                self._name_iri.append(iri)
-                self._name_text.append(text)
-            self._rows[iri] = range(first, len(self._norms))
+        self._rows: dict[str, range] = {}  # iri -> its rows
+        norms, iris, texts, rows = self._norms, self._name_iri, self._name_text, self._rows
+        for iri in self._named:
+            found = self._entity_rows[iri]
+            first = len(norms)
+            for norm, text in found:
+                norms.append(norm)
+                texts.append(text)
+            iris.extend([iri] * len(found))
+            rows[iri] = range(first, len(norms))
         # One string of all names, "\n"-separated: prefix and word-prefix search become
         # str.find over it (C speed) instead of a Python loop over every name.
-        self._starts: list[int] = []
-        pos = 1
-        for norm in self._norms:
-            self._starts.append(pos)
-            pos += len(norm) + 1
-        self._blob = "\n" + "\n".join(self._norms) + "\n"
+        self._starts = list(itertools.accumulate((len(n) + 1 for n in norms), initial=1))[:-1]
+        self._blob = "\n" + "\n".join(norms) + "\n"
         # Fuzzy matching scores each distinct spelling once, however many entities share it.
         rows_of: dict[str, list[int]] = defaultdict(list)
-        for i, norm in enumerate(self._norms):
+        for i, norm in enumerate(norms):
             rows_of[norm].append(i)
         self._unique = list(rows_of)
         self._unique_rows = list(rows_of.values())
+
+    # ------------------------------------------------------------------ following writes
+
+    def update(self, store: Store, change: Change) -> NameIndex:
+        """The index of the store after `change`, from this one and what the store now says about
+        the subjects the change touched. Raises NeedsRebuild when names alone cannot follow it
+        (the class hierarchy changed, or the change is too large to list)."""
+        if change.everything:
+            raise NeedsRebuild
+        touched: set[str] = set()
+        for q in (*change.added, *change.removed):
+            p = q.predicate.value
+            if p == _SUBCLASS_OF or (p == _TYPE and q.object.value in _CLASS_TYPES):  # type: ignore[union-attr]
+                raise NeedsRebuild
+            if (
+                p in _INDEXED
+                and type(q.subject) is ox.NamedNode
+                and not q.subject.value.startswith(_ONTOLOGY_PREFIX)
+            ):
+                touched.add(q.subject.value)
+        new = NameIndex.__new__(NameIndex)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_by_local_ci", None)
+        new.version = change.version
+        if not touched:
+            return new
+        for name in _COPIED:
+            setattr(new, name, dict(getattr(self, name)))
+        facts = _facts_of(store, touched)
+        had_rows = {iri for iri in touched if iri in self._entity_rows}
+        for iri in sorted(touched):
+            new._drop(iri)
+            types, names = facts.get(iri, (set(), []))
+            new._put(iri, types, names)
+        has_rows = {iri for iri in touched if iri in new._entity_rows}
+        if had_rows != has_rows:
+            named = new._named = list(self._named)
+            for iri in had_rows - has_rows:
+                del named[bisect_left(named, iri)]
+            for iri in has_rows - had_rows:
+                insort(named, iri)
+        if set(self._type_uses) != set(new._type_uses):
+            new._classes_changed()
+        if had_rows or has_rows:
+            new._arrange()
+        return new
 
     # ------------------------------------------------------------------ building
 
@@ -332,67 +506,46 @@ class NameIndex:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return cls._build(store)
+            facts, subclass_of, declared = _collect(_triples(store))
+            if not any(sub.startswith(_ONTOLOGY_PREFIX) for sub, _ in subclass_of):
+                # A store without the ontology graph (data loaded alone, a remote endpoint): the
+                # bundled ontology still says that an Alliance is an Organisation.
+                bundled_sub, bundled_declared = _bundled_hierarchy()
+                subclass_of |= bundled_sub
+                declared |= bundled_declared
+            return cls(facts, subclass_of, declared, store.version)
         finally:
             if collecting:
                 gc.enable()
 
-    @classmethod
-    def _build(cls, store: Store) -> NameIndex:
-        version = store.version
-        facts: _Facts = {}
-        subclass_of: set[tuple[str, str]] = set()
-        declared: set[str] = set()
-        kinds = {
-            str(RDFS.label): _LABEL,
-            str(SKOS.prefLabel): _LABEL,
-            str(SKOS.altLabel): _ALIAS,
-            str(PG.isoAlpha2): _ISO,
-            str(PG.isoAlpha3): _ISO,
-            str(PG.wikidataId): _QID,
-        }
-        for s, p, o, o_is_iri, lang in _triples(store):
-            if p == _SUBCLASS_OF:
-                if o_is_iri:
-                    subclass_of.add((s, o))
-            elif p == _TYPE:
-                if o_is_iri:
-                    if o in _CLASS_TYPES:
-                        declared.add(s)
-                    if not s.startswith(_ONTOLOGY_PREFIX):
-                        entry = facts.get(s)
-                        if entry is None:
-                            facts[s] = ({o}, [])
-                        else:
-                            entry[0].add(o)
-            elif not o_is_iri and not s.startswith(_ONTOLOGY_PREFIX) and (text := o.strip()):
-                entry = facts.get(s)
-                if entry is None:
-                    facts[s] = entry = (set(), [])
-                entry[1].append((kinds[p], text, lang))
-        if not any(sub.startswith(_ONTOLOGY_PREFIX) for sub, _ in subclass_of):
-            # A store without the ontology graph (data loaded alone, a remote endpoint): the
-            # bundled ontology still says that an Alliance is an Organisation.
-            bundled_sub, bundled_declared = _bundled_hierarchy()
-            subclass_of |= bundled_sub
-            declared |= bundled_declared
-        return cls(facts, subclass_of, declared, version)
-
     # ------------------------------------------------------------------ snapshots
 
     def to_state(self) -> dict[str, Any]:
-        """What a snapshot (graph/snapshot.py) keeps: the built index, without caches made on use."""
-        state = dict(self.__dict__)  # one C-level copy: a request may fill a cache meanwhile
-        state.pop("_by_local_ci", None)
-        return state
+        """What a snapshot (graph/snapshot.py) keeps, as plain lists and dicts of strings: the class
+        hierarchy and every subject's types and names; the rest is made again from them."""
+        return {
+            "subclass_of": sorted([sub, sup] for sup, subs in self._children.items() for sub in subs),
+            "declared": sorted(self._base_classes),
+            "types": self._types,
+            "names": self._names,
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any], version: int) -> NameIndex:
         """The index `to_state` saved, as the index of store version `version`."""
-        index = cls.__new__(cls)
-        index.__dict__.update(state)
-        index.version = version
-        return index
+        names: dict[str, Any] = state["names"]
+        facts: _Facts = {
+            iri: (set(types), [(int(k), str(t), str(lang)) for k, t, lang in names.get(iri, ())])
+            for iri, types in state["types"].items()
+        }
+        pairs = [(str(sub), str(sup)) for sub, sup in state["subclass_of"]]
+        return cls(facts, pairs, [str(c) for c in state["declared"]], version)
+
+    def same_as(self, other: NameIndex) -> bool:
+        """Whether two indexes hold the same (their versions and caches made on use aside)."""
+        mine = {k: v for k, v in self.__dict__.items() if k not in ("version", "_by_local_ci")}
+        theirs = {k: v for k, v in other.__dict__.items() if k not in ("version", "_by_local_ci")}
+        return mine == theirs
 
     # ------------------------------------------------------------------ classes
 

@@ -10,25 +10,29 @@ quote). Time and status come from the n-ary node an edge touches, so filtering b
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import operator
 import sys
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import networkx as nx
 import pyoxigraph as ox
-from rdflib import URIRef
+from networkx.classes.reportviews import DegreeView, EdgeView
+from rdflib import Literal, URIRef
 
 from pactgraph.graph.dates import NEVER, known_span, parse_period
 from pactgraph.graph.errors import PactgraphError
-from pactgraph.graph.labels import label_hubs
-from pactgraph.graph.store import Store
+from pactgraph.graph.labels import hub_label, label_hubs
+from pactgraph.graph.store import Change, NeedsRebuild, Store, data_graph
 from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, PG
+
+log = logging.getLogger("pactgraph.projection")
 
 # Classes whose instances are vocabulary or bookkeeping, not entities to walk through.
 _NOT_NODES = {
@@ -153,6 +157,16 @@ class Projection:
     actors: set[str] = field(default_factory=set)  # states, persons, governments, organisations…
     # Fact nodes with time: (first, last) day they are known to hold, ordinals (see `fact_days`).
     node_days: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # What an update (`update`) needs beside the above, kept (and snapshotted) with it: what the
+    # ontology says, the hubs whose labels are made from their parts (graph/labels.py), each fact
+    # node's record (how the facts it holds are dated and sourced), the sources' dates and end
+    # rules, and how many facts use each predicate.
+    schema: Schema | None = None
+    made: set[str] = field(default_factory=set)
+    records: dict[str, Record] = field(default_factory=dict)
+    source_dates: dict[str, str] = field(default_factory=dict)
+    exclusive_sources: set[str] = field(default_factory=set)
+    term_counts: dict[str, int] = field(default_factory=dict)
     # Filled by `prepare()`: per node pair (the edge's data dict, key "meta") a tuple of Meta
     # aligned with "facts", and the local names of every predicate, for path queries.
     predicates: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
@@ -167,7 +181,8 @@ class Projection:
     def weight(self, u: str, v: str) -> float:
         """One hop, plus a small cost for passing through crowded nodes (the UN, a big alliance),
         so among paths of equal length the specific ones come first; never outweighs a hop."""
-        return 1.0 + 0.05 * math.log1p(min(self.graph.degree(u), self.graph.degree(v)))
+        adj = self.graph._adj
+        return 1.0 + 0.05 * math.log1p(min(len(adj[u]) + (u in adj[u]), len(adj[v]) + (v in adj[v])))
 
     def prepare(self) -> None:
         """Pre-compute what path queries filter on (status, dates parsed once, predicate names).
@@ -233,49 +248,111 @@ def holds_on(e: Edge, day: date) -> bool:
     return first <= day.toordinal() <= last
 
 
-def _ancestors(store: Store) -> dict[str, list[str]]:
-    """Each pg class (local name) with its superclasses, nearest first, from the ontology graph."""
-    pg = str(PG)
-    rows = store.select(
-        f"SELECT ?c ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> "
-        "{ ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super } }"
-    )
-    parent = {
-        str(r["c"]).removeprefix(pg): str(r["super"]).removeprefix(pg)
-        for r in rows
-        if isinstance(r.get("super"), URIRef) and str(r["super"]).startswith(pg)
-    }
-    out: dict[str, list[str]] = {}
-    for c in set(parent) | set(parent.values()):
-        chain: list[str] = []
-        current = c
-        while current in parent and len(chain) < 20:
-            current = parent[current]
-            chain.append(current)
-        out[c] = chain
-    return out
-
-
 # ---------------------------------------------------------------------------------- reading
 #
 # The build reads a few kinds of statements, each as rows of plain strings. On Oxigraph they
 # come from pyoxigraph itself: every term a query returns costs a lookup of its string in
 # RocksDB (most of the build's time at a million triples), so the queries return as few terms
-# as they can: grouped by the repeated term with the other concatenated (IRIs hold no space),
-# statuses compared by the engine, not decoded. Elsewhere (memory:, sparql:) plain SELECTs.
+# as they can, statuses compared by the engine, not decoded. Elsewhere (memory:, sparql:) plain
+# SELECTs. An update (`update`) reads the same statements of the few nodes a write touched, by
+# pattern (`Store.match`), into the same `_Data`; both then choose by the same rules, by value,
+# never by the order a backend returned rows in, so an updated projection equals a fresh build.
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _OWL_DATATYPE_PROPERTY = "http://www.w3.org/2002/07/owl#DatatypeProperty"
-_DATES = (
-    (str(PG.start), "start"),
-    (str(PG.end), "end"),
-    (str(PG.date), "start"),
-    (str(PG.signingDate), "start"),
-    (str(PG.expiry), "end"),
-)
+_STARTS = (str(PG.start), str(PG.date), str(PG.signingDate))  # a fact's start: the first found
+_ENDS = (str(PG.end), str(PG.expiry))
 _EVENT_DATES = (str(PG.date), str(PG.signingDate))
+_DATE_PROPS = (*_STARTS, *_ENDS)
+_SOURCE_DATES = ("http://purl.org/dc/terms/date", "http://purl.org/dc/terms/issued", str(PG.retrieved))
 _GRAPHS_ONE_BY_ONE = 64
+_NAMED = ox.NamedNode
+
+
+class _Data:
+    """What the projection reads of nodes, each kind chosen by value where a node has several."""
+
+    def __init__(self) -> None:
+        self.types: dict[str, set[str]] = {}  # pg: classes
+        self.label: dict[str, tuple[int, str]] = {}  # (0 English / 1 no language, text): least wins
+        self.dates: dict[str, dict[str, str]] = {p: {} for p in _DATE_PROPS}  # least value wins
+        self.status: dict[str, int] = {}  # the least certain status stated wins
+        self.sources: dict[str, set[str]] = {}
+        self.quote: dict[str, str] = {}
+        self.ongoing: dict[str, str] = {}
+        self.exclusive: set[str] = set()  # sources whose end dates are exclusive
+        self.published: dict[str, tuple[int, int, str]] = {}  # a source's best date: (rank, day, value)
+
+    def feed(self, s: str, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> None:
+        """Take one statement about `s` (an update's reads)."""
+        kind = _FEED.get(p)
+        if kind is None or isinstance(o, ox.Triple):
+            return
+        if kind == "type":
+            if type(o) is _NAMED and o.value.startswith(_PG):
+                self.types.setdefault(s, set()).add(o.value)
+        elif kind == "label":
+            if isinstance(o, ox.Literal):
+                _label_into(self.label, s, o.value, o.language or "")
+        elif kind == "date":
+            _least_into(self.dates[p], s, o.value)
+        elif kind == "status":
+            rank = STATUS_RANK.get(o.value) if type(o) is _NAMED else None
+            if rank is not None and rank < self.status.get(s, 4):
+                self.status[s] = rank
+        elif kind == "source":
+            if type(o) is _NAMED:
+                self.sources.setdefault(s, set()).add(o.value)
+        elif kind == "quote":
+            _least_into(self.quote, s, o.value)
+        elif kind == "ongoing":
+            _least_into(self.ongoing, s, o.value)
+        elif kind == "rule":
+            if type(o) is _NAMED and o.value == _EXCLUSIVE:
+                self.exclusive.add(s)
+        else:
+            _published_into(self.published, s, _SOURCE_DATES.index(p), o.value)
+
+
+_PG = str(PG)
+_EXCLUSIVE = str(PG.ExclusiveEnd)
+_FEED: dict[str, str] = {
+    _RDF_TYPE: "type",
+    _RDFS_LABEL: "label",
+    **{p: "date" for p in _DATE_PROPS},
+    str(PG.status): "status",
+    str(PG.source): "source",
+    str(PG.quote): "quote",
+    str(PG.ongoingAsOf): "ongoing",
+    str(PG.endRule): "rule",
+    **{p: "published" for p in _SOURCE_DATES},
+}
+
+
+def _least_into(d: dict[str, str], n: str, value: str) -> None:
+    old = d.get(n)
+    if old is None or value < old:
+        d[n] = value
+
+
+def _label_into(d: dict[str, tuple[int, str]], n: str, text: str, lang: str) -> None:
+    if lang not in ("en", ""):
+        return
+    key = (0 if lang == "en" else 1, text)
+    old = d.get(n)
+    if old is None or key < old:
+        d[n] = key
+
+
+def _published_into(d: dict[str, tuple[int, int, str]], n: str, rank: int, value: str) -> None:
+    try:
+        key = (rank, parse_period(value).latest.toordinal(), value)
+    except PactgraphError:
+        return
+    old = d.get(n)
+    if old is None or key < old:
+        d[n] = key
 
 
 def _solutions(native: ox.Store, sparql: str) -> ox.QuerySolutions:
@@ -284,120 +361,329 @@ def _solutions(native: ox.Store, sparql: str) -> ox.QuerySolutions:
     return solutions
 
 
-def _native_rows(native: ox.Store, sparql: str) -> Iterator[tuple[str, ...]]:
-    """Rows of a query of one or two always-bound variables, as strings (a list: faster than a generator)."""
+def _native_rows(native: ox.Store, sparql: str) -> list[tuple[str, ...]]:
+    """Rows of a query of one or two always-bound variables, as strings; the first must be an IRI."""
     solutions = _solutions(native, sparql)
     if len(solutions.variables) == 1:
-        return iter([(a.value,) for (a,) in solutions])
-    return iter([(a.value, b.value) for a, b in solutions])
+        return [(a.value,) for (a,) in solutions if type(a) is _NAMED]
+    return [(a.value, b.value) for a, b in solutions if type(a) is _NAMED]
 
 
-def _rows(store: Store, sparql: str, names: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """A SELECT's rows as plain strings ("" for unbound), through rdflib terms (memory:, sparql:)."""
+def _rows(store: Store, sparql: str, names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A SELECT's rows as plain strings, through rdflib terms (memory:, sparql:); the first
+    variable must be an IRI."""
+    out = []
     for r in store.select(sparql):
-        yield tuple(str(r[n]) if n in r else "" for n in names)
+        if isinstance(r.get(names[0]), URIRef):
+            out.append(tuple(str(r[n]) if n in r else "" for n in names))
+    return out
 
 
-def _select(store: Store, sparql: str, names: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _select(store: Store, sparql: str, names: tuple[str, ...]) -> list[tuple[str, ...]]:
     """A SELECT's rows as plain strings, from pyoxigraph directly where the store has it."""
     native = store.oxigraph
     return _native_rows(native, sparql) if native is not None else _rows(store, sparql, names)
 
 
-def _typed(store: Store) -> Iterator[tuple[str, str]]:
-    """(node, class) for every IRI node typed with a pg: class."""
-    pg = str(PG)
+def _read_all(store: Store) -> _Data:
+    """Every node's data the projection reads, from the whole store."""
+    d = _Data()
     native = store.oxigraph
+    types = d.types
     if native is not None:
         # Plain rows: filters on strings (STRSTARTS) or grouping cost the engine more than Python.
-        for row in _solutions(native, f"SELECT ?n ?c WHERE {{ ?n <{_RDF_TYPE}> ?c }}"):
-            n, c = row[0], row[1]
-            if isinstance(n, ox.NamedNode) and isinstance(c, ox.NamedNode) and c.value.startswith(pg):
-                yield n.value, c.value
-        return
-    query = f'SELECT DISTINCT ?n ?c WHERE {{ ?n a ?c FILTER(isIRI(?n) && STRSTARTS(STR(?c), "{pg}")) }}'
-    for n, c in _rows(store, query, ("n", "c")):
-        yield n, c
-
-
-def _labelled(store: Store) -> Iterator[tuple[str, ...]]:
-    query = f"SELECT ?n ?l WHERE {{ ?n <{_RDFS_LABEL}> ?l FILTER(LANG(?l) = 'en' || LANG(?l) = '') }}"
-    return _select(store, query, ("n", "l"))
-
-
-def _dated(store: Store, prop: str) -> Iterator[tuple[str, ...]]:
-    query = f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}"
-    return _select(store, query, ("n", "d"))
-
-
-def _statuses(store: Store) -> Iterator[tuple[str, str]]:
-    """(node, status IRI) for every node with a claim status."""
-    native = store.oxigraph
-    if native is not None:
+        for n, c in _solutions(native, f"SELECT ?n ?c WHERE {{ ?n <{_RDF_TYPE}> ?c }}"):
+            if type(n) is _NAMED and type(c) is _NAMED and c.value.startswith(_PG):
+                types.setdefault(n.value, set()).add(c.value)
+        for n, label in _solutions(native, f"SELECT ?n ?l WHERE {{ ?n <{_RDFS_LABEL}> ?l }}"):
+            if type(n) is _NAMED and isinstance(label, ox.Literal):
+                _label_into(d.label, n.value, label.value, label.language or "")
         # One query per status: the engine matches the status by id, only the nodes are read.
-        for iri in STATUS_NAME:
+        for iri, rank in sorted(STATUS_RANK.items(), key=operator.itemgetter(1), reverse=True):
             for (n,) in _native_rows(native, f"SELECT ?n WHERE {{ ?n <{PG.status}> <{iri}> }}"):
-                yield n, iri
-        return
-    for n, s in _rows(store, f"SELECT ?n ?s WHERE {{ ?n <{PG.status}> ?s }}", ("n", "s")):
-        yield n, s
-
-
-def _sourced(store: Store) -> Iterator[tuple[str, ...]]:
-    """(node, source IRI) pairs."""
-    return _select(store, f"SELECT ?n ?s WHERE {{ ?n <{PG.source}> ?s }}", ("n", "s"))
+                d.status[n] = rank  # least certain last: it wins
+        for (n,) in _native_rows(native, f"SELECT ?n WHERE {{ ?n <{PG.endRule}> <{PG.ExclusiveEnd}> }}"):
+            d.exclusive.add(n)
+    else:
+        query = f'SELECT DISTINCT ?n ?c WHERE {{ ?n a ?c FILTER(isIRI(?n) && STRSTARTS(STR(?c), "{_PG}")) }}'
+        for n, c in _rows(store, query, ("n", "c")):
+            types.setdefault(n, set()).add(c)
+        for r in store.select(f"SELECT ?n ?l WHERE {{ ?n <{_RDFS_LABEL}> ?l }}"):
+            n, label = r.get("n"), r.get("l")
+            if isinstance(n, URIRef) and isinstance(label, Literal):
+                _label_into(d.label, str(n), str(label), label.language or "")
+        for n, s in _rows(store, f"SELECT ?n ?s WHERE {{ ?n <{PG.status}> ?s }}", ("n", "s")):
+            stated = STATUS_RANK.get(s)
+            if stated is not None and stated < d.status.get(n, 4):
+                d.status[n] = stated
+        query = f"SELECT ?s WHERE {{ ?s <{PG.endRule}> <{PG.ExclusiveEnd}> }}"
+        d.exclusive.update(n for (n,) in _rows(store, query, ("s",)))
+    for prop in _DATE_PROPS:
+        into = d.dates[prop]
+        for n, v in _select(store, f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}", ("n", "d")):
+            _least_into(into, n, v)
+    source_query = f"SELECT ?n ?s WHERE {{ ?n <{PG.source}> ?s FILTER(isIRI(?s)) }}"
+    for n, s in _select(store, source_query, ("n", "s")):
+        d.sources.setdefault(n, set()).add(s)
+    for n, q in _select(store, f"SELECT ?n ?q WHERE {{ ?n <{PG.quote}> ?q }}", ("n", "q")):
+        _least_into(d.quote, n, q)
+    for n, v in _select(store, f"SELECT ?n ?d WHERE {{ ?n <{PG.ongoingAsOf}> ?d }}", ("n", "d")):
+        _least_into(d.ongoing, n, v)
+    for rank, prop in enumerate(_SOURCE_DATES):
+        for n, v in _select(store, f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}", ("n", "d")):
+            _published_into(d.published, n, rank, v)
+    return d
 
 
 _BY_GRAPH = operator.itemgetter(2)  # a statement's graph: sorted by it, the first graph by name comes first
 
 
-def _linked(store: Store, skip: set[str]) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
-    """Per pg: predicate, its (subject, object, graph) statements between two IRIs."""
-    pg = str(PG)
+def _linked(store: Store, schema: Schema) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """Per linking predicate (sorted), its (subject, object, graph) statements between two IRIs in
+    the data graphs, sorted by graph."""
     native = store.oxigraph
     if native is not None:
         # One query per predicate: a scan of every quad with a filter costs the engine more than
-        # finding the predicates once and reading each by its index; the ontology's datatype
-        # properties (dates, codes, quotes) are not read at all.
-        literal = {
-            p
-            for (p,) in _native_rows(
-                native,
-                f"SELECT ?p WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?p a <{_OWL_DATATYPE_PROPERTY}> }} }}",
-            )
-        }
+        # finding the predicates once and reading each by its index.
         found = [p for (p,) in _native_rows(native, "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }")]
-        # Graphs by name: a statement in several graphs keeps the first read (below), the same one
-        # on every backend.
-        graphs = sorted(g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode))
+        graphs = sorted(
+            g.value for g in native.named_graphs() if isinstance(g, ox.NamedNode) and data_graph(g.value)
+        )
         for p in sorted(found):
-            if not p.startswith(pg) or p in skip or p in literal:
+            if not schema.links(p):
                 continue
             if len(graphs) <= _GRAPHS_ONE_BY_ONE:
                 # A few graphs: one query each, so the graph's name is not read on every row.
                 statements: list[tuple[str, str, str]] = []
                 for g in graphs:
-                    rows = _native_rows(
-                        native, f"SELECT ?s ?o WHERE {{ GRAPH <{g}> {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }}"
+                    solutions = _solutions(native, f"SELECT ?s ?o WHERE {{ GRAPH <{g}> {{ ?s <{p}> ?o }} }}")
+                    statements.extend(
+                        (s.value, o.value, g) for s, o in solutions if type(s) is _NAMED and type(o) is _NAMED
                     )
-                    statements.extend((s, o, g) for s, o in rows)
                 yield p, statements
                 continue
-            solutions = _solutions(
-                native, f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} FILTER(isIRI(?o)) }}"
+            solutions = _solutions(native, f"SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s <{p}> ?o }} }}")
+            yield (
+                p,
+                sorted(
+                    (
+                        (s.value, o.value, g.value)
+                        for s, o, g in solutions
+                        if type(s) is _NAMED and type(o) is _NAMED and data_graph(g.value)
+                    ),
+                    key=_BY_GRAPH,
+                ),
             )
-            yield p, sorted(((s.value, o.value, g.value) for s, o, g in solutions), key=_BY_GRAPH)
         return
-    query = (
-        "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-        f'FILTER(isIRI(?o) && STRSTARTS(STR(?p), "{pg}")) }}'
+    # Elsewhere by pattern, as an update reads: every data graph, the store's own default graph too.
+    for (p,) in sorted(_select(store, "SELECT DISTINCT ?p WHERE { ?s ?p ?o }", ("p",))):
+        if not schema.links(p):
+            continue
+        rows = [
+            (q.subject.value, q.object.value, q.graph_name.value)  # type: ignore[union-attr]
+            for q in store.match(predicate=ox.NamedNode(p))
+            if type(q.subject) is _NAMED and type(q.object) is _NAMED
+        ]
+        yield p, sorted(rows, key=_BY_GRAPH)
+
+
+# ---------------------------------------------------------------------------------- what it reads
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What the projection reads of the ontology graph: which classes are hubs and actors, how
+    specific each class is, which properties link entities, how each reads. A write to the
+    ontology graph means a rebuild."""
+
+    depth: dict[str, int]  # pg class (local name) -> number of superclasses
+    kinds: dict[str, tuple[bool, bool]]  # pg class (local name) -> (hub, actor)
+    literal: frozenset[str]  # datatype properties: never edges
+    readings: dict[str, tuple[str, str]]
+
+    def links(self, p: str) -> bool:
+        return p.startswith(_PG) and p not in _SKIP and p not in self.literal
+
+    def kind(self, cls: str) -> tuple[bool, bool]:
+        return self.kinds.get(cls, (False, False))
+
+
+_SKIP = frozenset(str(p) for p in _NOT_EDGES)
+_EXCLUDED = frozenset(str(c) for c in _NOT_NODES)
+
+
+def _schema(store: Store) -> Schema:
+    pg = _PG
+    rows = store.select(
+        f"SELECT ?c ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> "
+        "{ ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super } }"
     )
-    grouped: dict[str, list[tuple[str, str, str]]] = {}
-    for s, p, o, g in _rows(store, query, ("s", "p", "o", "g")):
-        if p not in skip:
-            grouped.setdefault(p, []).append((s, o, g))
-    for p in sorted(grouped):
-        yield p, sorted(grouped[p], key=_BY_GRAPH)
+    parent: dict[str, str] = {}
+    for r in sorted(rows, key=lambda r: (str(r["c"]), str(r.get("super", "")))):
+        sup = r.get("super")
+        if isinstance(sup, URIRef) and str(sup).startswith(pg):
+            parent.setdefault(str(r["c"]).removeprefix(pg), str(sup).removeprefix(pg))
+    ancestors: dict[str, list[str]] = {}
+    for c in set(parent) | set(parent.values()):
+        chain: list[str] = []
+        current = c
+        while current in parent and len(chain) < 20:
+            current = parent[current]
+            chain.append(current)
+        ancestors[c] = chain
+    hub_classes = {"Relation"} | {
+        str(r["c"]).removeprefix(pg)
+        for r in store.select(f"SELECT ?c WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?c <{pg}hub> true }} }}")
+    }
+    kinds = {c: (bool({c, *chain} & hub_classes), "Actor" in {c, *chain}) for c, chain in ancestors.items()}
+    for c in hub_classes:
+        kinds.setdefault(c, (True, c == "Actor"))
+    kinds.setdefault("Actor", (False, True))
+    literal = frozenset(
+        str(r["p"])
+        for r in store.select(
+            f"SELECT ?p WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?p a <{_OWL_DATATYPE_PROPERTY}> }} }}"
+        )
+    )
+    readings: dict[str, tuple[str, str]] = {}
+    for r in store.select(
+        f"SELECT ?p ?r ?i WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> "
+        f"{{ ?p <{pg}reading> ?r OPTIONAL {{ ?p <{pg}inverseReading> ?i }} }} }}"
+    ):
+        reading = (str(r["r"]), str(r["i"]) if "i" in r else f"is the object of {r['r']}")
+        p = str(r["p"])
+        if p not in readings or reading < readings[p]:
+            readings[p] = reading
+    return Schema({c: len(chain) for c, chain in ancestors.items()}, kinds, literal, readings)
+
+
+# A node's record: how the facts it holds are dated, sourced and rated (graph/dates.py's rule):
+# (start, end, ongoing as of, exclusive end, undated, known from, first day, last day, status,
+#  sources, quote, event-dated, timed — whether it holds the time of the facts it touches).
+Record = tuple[Any, ...]
+_DEFAULT: Record = (None, None, None, False, False, None, 0, _NEVER, "confirmed", (), None, False, False)
+_RANK_NAME = {rank: STATUS_NAME[iri] for iri, rank in STATUS_RANK.items()}
+
+
+def _class_of(types: set[str] | None, depth: dict[str, int]) -> str | None:
+    """The node's most specific pg class (local name; the least name among equals), or None when
+    it has none or is vocabulary and bookkeeping (a source, a status…)."""
+    if not types or not types.isdisjoint(_EXCLUDED):
+        return None
+    return min((c.removeprefix(_PG) for c in types), key=lambda c: (-depth.get(c, 0), c))
+
+
+def _record(
+    n: str,
+    d: _Data,
+    exclusive_sources: set[str],
+    published: dict[str, str],
+    shared: dict[tuple[str, ...], tuple[str, ...]],
+) -> Record:
+    """When the facts node `n` holds are known to hold, their status and evidence."""
+    dates = d.dates
+    start = next((v for p in _STARTS if (v := dates[p].get(n)) is not None), None)
+    end = next((v for p in _ENDS if (v := dates[p].get(n)) is not None), None)
+    until = d.ongoing.get(n)
+    rank = d.status.get(n)
+    listed = d.sources.get(n)
+    cited: tuple[str, ...] = ()
+    if listed:
+        t = tuple(sorted(listed))
+        cited = shared.setdefault(t, t)
+    exclusive = bool(exclusive_sources) and any(c in exclusive_sources for c in cited)
+    undated = start is None and end is None and until is None and rank is not None
+    known = (
+        known_span(
+            None, None, claim=True, evidence=[published[c] for c in cited if c in published]
+        ).known_from
+        if undated
+        else None
+    )
+    first, last = _days(start, end, exclusive, until is not None, undated, known)
+    timed = start is not None or end is not None or until is not None or rank is not None
+    event = any(n in dates[p] for p in _EVENT_DATES)
+    status = _RANK_NAME[rank] if rank is not None else "confirmed"
+    return (
+        start,
+        end,
+        until,
+        exclusive,
+        undated,
+        known,
+        first,
+        last,
+        status,
+        cited,
+        d.quote.get(n),
+        event,
+        timed,
+    )
+
+
+def _edge(s: str, p: str, o: str, graph: str, rec: Record, term: str) -> tuple[Edge, Meta]:
+    start, end, until, exclusive, undated, known, first, last, status, cited, quote, event, _ = rec
+    edge = _new_edge(
+        s,
+        p,
+        o,
+        start,
+        end,
+        status,
+        graph,
+        cited,
+        quote,
+        event and end is None,
+        undated,
+        known,
+        until,
+        exclusive,
+    )
+    meta = (_STATUS_BY_NAME[status], first, last, term)
+    return edge, _METAS.setdefault(meta, meta)
+
+
+_FACT_ORDER = operator.attrgetter("predicate", "graph", "subject", "object")
+
+
+def _ordered(facts: list[Edge]) -> tuple[list[Edge], tuple[Meta, ...]]:
+    """A node pair's facts in their one order (predicate, graph, subject, object), with their metas."""
+    if len(facts) > 1:
+        facts.sort(key=_FACT_ORDER)
+    return facts, tuple(_meta_of(e) for e in facts)
+
+
+_TERMS: dict[str, str] = {}
+
+
+def _term_of(p: str) -> str:
+    term = _TERMS.get(p)
+    if term is None:
+        term = _TERMS[p] = sys.intern(_local_term(p))
+    return term
+
+
+_METAS: dict[Meta, Meta] = {}  # one tuple per distinct value: a few thousand for 10^5 facts
+
+
+def _meta_of(e: Edge) -> Meta:
+    first, last = fact_days(e)
+    meta = (_STATUS_BY_NAME.get(e.status, 3), first, last, _term_of(e.predicate))
+    return _METAS.setdefault(meta, meta)
+
+
+class _Graph(nx.Graph):
+    """networkx's Graph without the views it caches on itself (`degree`, `edges`): they point back
+    at the graph, a reference cycle, and an updated projection's old graph must be freed by
+    reference counting alone (what the app holds is frozen out of the cyclic collector's sight)."""
+
+    @property
+    def degree(self) -> Any:
+        return DegreeView(self)
+
+    @property
+    def edges(self) -> Any:
+        return EdgeView(self)
 
 
 # ---------------------------------------------------------------------------------- building
@@ -410,9 +696,7 @@ def build(store: Store) -> Projection:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        proj = _build(store)
-        label_hubs(proj)
-        return proj
+        return _build(store)
     finally:
         if collecting:
             gc.enable()
@@ -420,118 +704,46 @@ def build(store: Store) -> Projection:
 
 def _build(store: Store) -> Projection:
     version = store.version
-    pg = str(PG)
     intern = sys.intern
-    ancestors = _ancestors(store)
-    proj = Projection(version=version, graph=nx.Graph())
+    schema = _schema(store)
+    proj = Projection(version=version, graph=_Graph(), schema=schema, readings=dict(schema.readings))
+    d = _read_all(store)
 
-    excluded = {str(c) for c in _NOT_NODES}
-    blocked: set[str] = set()
     classes = proj.classes
-    depth = {c: len(chain) for c, chain in ancestors.items()}
-    for n, c in _typed(store):
-        if c in excluded:
-            blocked.add(n)
-            continue
-        local, current = intern(c.removeprefix(pg)), classes.get(n)
-        if current is None:
-            classes[intern(n)] = local
-        elif depth.get(local, 0) > depth.get(current, 0):
-            classes[n] = local
-    for n in blocked:
-        classes.pop(n, None)
-
-    hub_classes = {"Relation"} | {
-        str(r["c"]).removeprefix(pg)
-        for r in store.select(f"SELECT ?c WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ ?c <{pg}hub> true }} }}")
-    }
-    kinds: dict[str, tuple[bool, bool]] = {}
-    for c in set(classes.values()):
-        lineage = {c, *ancestors.get(c, [])}
-        kinds[c] = (bool(lineage & hub_classes), "Actor" in lineage)
-    for n, c in classes.items():
-        hub, actor = kinds[c]
-        if hub:
-            proj.hubs.add(n)
-        if actor:
-            proj.actors.add(n)
-
+    for n, types in d.types.items():
+        cls = _class_of(types, schema.depth)
+        if cls is not None:
+            classes[intern(n)] = intern(cls)
+            hub, actor = schema.kind(cls)
+            if hub:
+                proj.hubs.add(n)
+            if actor:
+                proj.actors.add(n)
     labels = proj.labels
-    for n, label in _labelled(store):
-        if n not in labels:
-            labels[intern(n)] = label
-
-    for r in store.select(
-        f"SELECT ?p ?r ?i WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> "
-        f"{{ ?p <{pg}reading> ?r OPTIONAL {{ ?p <{pg}inverseReading> ?i }} }} }}"
-    ):
-        proj.readings[str(r["p"])] = (str(r["r"]), str(r["i"]) if "i" in r else f"is the object of {r['r']}")
-
-    # node -> (start, end): a tuple per node, not a dict (a hundred thousand of them at 1M triples).
-    periods: dict[str, tuple[str | None, str | None]] = {}
-    events: set[str] = set()  # nodes dated by an event or a signing rather than a period
-    for prop, key in _DATES:
-        for n, d in _dated(store, prop):
-            start, end = periods.get(n, (None, None))
-            if key == "start" and start is None:
-                periods[n] = (d, end)
-            elif key == "end" and end is None:
-                periods[n] = (start, d)
-            if prop in _EVENT_DATES:
-                events.add(n)
-    status = {n: STATUS_NAME.get(s, "confirmed") for n, s in _statuses(store)}
-    listed: dict[str, list[str]] = {}
-    for n, s in _sourced(store):
-        listed.setdefault(n, []).append(s)
+    for n, (_rank, text) in d.label.items():
+        labels[intern(n)] = text
+    proj.exclusive_sources = d.exclusive
+    published = proj.source_dates = {n: v for n, (_rank, _day, v) in d.published.items()}
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}
-    sources = {n: shared.setdefault(t, t) for n, v in listed.items() if (t := tuple(sorted(set(v))))}
-    del listed
-    quotes: dict[str, str] = {}
-    for n, q in _quoted(store):  # a node quoted in several graphs: the same one on every backend
-        if n not in quotes or q < quotes[n]:
-            quotes[n] = q
-    ongoing: dict[str, str] = {n: d for n, d in _dated(store, str(PG.ongoingAsOf))}
-    exclusive_sources = {n for (n,) in _exclusive_sources(store)}
-    published = _source_dates(store)
-    # holder -> (start, end, ongoing as of, exclusive end, undated, known from, first, last day)
-    times: dict[str, tuple[Any, ...]] = {}
+    holders = set(d.status) | set(d.ongoing) | set(d.sources) | set(d.quote)
+    for prop in _DATE_PROPS:
+        holders.update(d.dates[prop])
+    records = proj.records
+    for n in holders:
+        if n in classes:
+            rec = _record(n, d, d.exclusive, published, shared)
+            if rec != _DEFAULT:
+                records[n] = rec
+    del d
 
-    def timed(n: str) -> tuple[Any, ...]:
-        """When the fact node `n` holds, by graph/dates.py's rule, computed once per node."""
-        found = times.get(n)
-        if found is None:
-            start, end = periods.get(n, (None, None))
-            until = ongoing.get(n)
-            cited = sources.get(n, ())
-            exclusive = bool(exclusive_sources) and any(c in exclusive_sources for c in cited)
-            undated = start is None and end is None and until is None and n in status
-            known = (
-                known_span(
-                    None, None, claim=True, evidence=[published[c] for c in cited if c in published]
-                ).known_from
-                if undated
-                else None
-            )
-            found = times[n] = (
-                start,
-                end,
-                until,
-                exclusive,
-                undated,
-                known,
-                *_days(start, end, exclusive, until is not None, undated, known),
-            )
-        return found
-
-    skip = {str(p) for p in _NOT_EDGES}
     graphs: dict[str, str] = {}
     adj: dict[str, dict[str, dict[str, Any]]] = proj.graph._adj
     node_attrs: dict[str, dict[str, Any]] = proj.graph._node
-    metas: dict[Meta, Meta] = {}
-    terms: set[str] = set()
-    for p, statements in _linked(store, skip):
+    counts = proj.term_counts
+    crowded: list[dict[str, Any]] = []  # node pairs with several facts: put in order at the end
+    for p, statements in _linked(store, schema):
         p = intern(p)
-        term = intern(_local_term(p))
+        term = _term_of(p)
         for s, o, g in statements:
             if s not in classes or o not in classes:
                 continue
@@ -539,46 +751,20 @@ def _build(store: Store) -> Projection:
             around_s = adj.get(s)
             data = around_s.get(o) if around_s is not None else None
             if data is not None and any(e.subject == s and e.predicate == p for e in data["facts"]):
-                continue  # the same statement in another graph: the first graph read is kept
+                continue  # the same statement in another graph: the first graph by name is kept
             graph = graphs.get(g)
             if graph is None:
                 graph = graphs[g] = intern(g.removeprefix(GRAPH_BASE))
-            # Time, status and evidence belong to the fact node: the subject if it has them, else the object.
-            holder = (
-                s
-                if (s in periods or s in status or s in ongoing)
-                else o
-                if (o in periods or o in status or o in ongoing)
-                else s
-            )
-            start, end, until, exclusive, undated, known, first, last = timed(holder)
-            state = status.get(holder, "confirmed")
-            edge = _new_edge(
-                s,
-                p,
-                o,
-                start,
-                end,
-                state,
-                graph,
-                sources.get(holder, ()),
-                quotes.get(holder),
-                holder in events and end is None,
-                undated,
-                known,
-                until,
-                exclusive,
-            )
-            meta = (_STATUS_BY_NAME[state], first, last, term)
-            meta = metas.setdefault(meta, meta)
-            terms.add(term)
+            edge, meta = _edge(s, p, o, graph, _holder_record(records, s, o), term)
+            counts[term] = counts.get(term, 0) + 1
             # networkx's own dicts (as Graph.add_edge fills them), without its per-call checks.
             if around_s is None:
                 around_s = adj[s] = {}
                 node_attrs[s] = {}
             if data is not None:
+                if len(data["facts"]) == 1:
+                    crowded.append(data)
                 data["facts"].append(edge)
-                data["meta"] = (*data["meta"], meta)
                 continue
             around_o = adj.get(o)
             if around_o is None:
@@ -587,87 +773,383 @@ def _build(store: Store) -> Projection:
             data = {"facts": [edge], "meta": (meta,)}
             around_s[o] = data
             around_o[s] = data
+    for data in crowded:
+        data["facts"], data["meta"] = _ordered(data["facts"])
     for n in classes:
         if n not in adj:
             adj[n] = {}
             node_attrs[n] = {}
-        if n in periods or n in status or n in ongoing:
-            first, last = timed(n)[-2:]
-            if first or last != _NEVER:
-                proj.node_days[n] = (first, last)
-    proj.predicates = frozenset(terms) | {_local_term(p) for p in proj.readings}
+    _node_days(proj, classes)
+    proj.predicates = _predicates(counts, proj.readings)
+    label_hubs(proj)
     proj._prepared = True
     return proj
 
 
-def _exclusive_sources(store: Store) -> Iterator[tuple[str, ...]]:
-    """Sources whose end dates are exclusive (pg:endRule pg:ExclusiveEnd)."""
-    query = f"SELECT ?s WHERE {{ ?s <{PG.endRule}> <{PG.ExclusiveEnd}> }}"
-    return _select(store, query, ("s",))
+def _holder_record(records: dict[str, Record], s: str, o: str) -> Record:
+    """Time, status and evidence belong to the fact node: the subject if it has them, else the object."""
+    rec = records.get(s, _DEFAULT)
+    if rec[12]:
+        return rec
+    other = records.get(o)
+    return other if other is not None and other[12] else rec
 
 
-_SOURCE_DATES = ("http://purl.org/dc/terms/date", "http://purl.org/dc/terms/issued", str(PG.retrieved))
+def _node_days(proj: Projection, nodes: Iterable[str]) -> None:
+    for n in nodes:
+        rec = proj.records.get(n)
+        if rec is not None and rec[12] and (rec[6] or rec[7] != _NEVER):
+            proj.node_days[n] = (rec[6], rec[7])
+        else:
+            proj.node_days.pop(n, None)
 
 
-def _source_dates(store: Store) -> dict[str, str]:
-    """Each source's date an undated claim it states is known from: published (dcterms:date, else
-    dcterms:issued), else the day it was read (pg:retrieved), as graph/derive.py reads them."""
-    found: dict[str, tuple[int, int, str]] = {}
-    for rank, prop in enumerate(_SOURCE_DATES):
-        for n, d in _dated(store, prop):
-            try:
-                key = (rank, parse_period(d).latest.toordinal(), d)
-            except PactgraphError:
+def _predicates(counts: dict[str, int], readings: dict[str, tuple[str, str]]) -> frozenset[str]:
+    return frozenset(t for t, c in counts.items() if c > 0) | {_local_term(p) for p in readings}
+
+
+# ---------------------------------------------------------------------------------- updating
+
+
+UPDATE_LIMIT = 200_000
+"""Quads a change may touch for the projection to be updated; past it, rebuilt (a bulk import)."""
+
+
+def touches_ontology(change: Change) -> bool:
+    ontology = ox.NamedNode(str(ONTOLOGY_GRAPH))
+    return any(q.graph_name == ontology for q in (*change.added, *change.removed))
+
+
+def update(proj: Projection, store: Store, change: Change) -> Projection:
+    """The projection of the store after `change`, made from `proj` (the projection before it)
+    and what the store now holds about the nodes the change touched: a new Projection object
+    sharing every unchanged part with `proj`, which is never modified (readers may hold it).
+
+    Raises NeedsRebuild when the change cannot be followed this way."""
+    if (
+        change.everything
+        or touches_ontology(change)
+        or len(change.added) + len(change.removed) > UPDATE_LIMIT
+    ):
+        raise NeedsRebuild
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _Update(proj, store, change).run()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class _Update:
+    def __init__(self, old: Projection, store: Store, change: Change) -> None:
+        old.prepare()
+        if old.schema is None:
+            raise NeedsRebuild  # assembled by hand: nothing to follow
+        self.old = old
+        self.store = store
+        self.change = change
+        self.schema: Schema = old.schema
+        g = _Graph()
+        g.graph = old.graph.graph
+        g._adj = dict(old.graph._adj)
+        g._node = dict(old.graph._node)
+        self.new = Projection(
+            version=change.version,
+            graph=g,
+            labels=dict(old.labels),
+            classes=dict(old.classes),
+            readings=old.readings,
+            hubs=set(old.hubs),
+            actors=set(old.actors),
+            node_days=dict(old.node_days),
+            schema=old.schema,
+            made=set(old.made),
+            records=dict(old.records),
+            source_dates=dict(old.source_dates),
+            exclusive_sources=set(old.exclusive_sources),
+            term_counts=dict(old.term_counts),
+        )
+        self.copied: set[str] = set()  # nodes whose neighbour dict is this projection's own
+
+    def run(self) -> Projection:
+        new, schema = self.new, self.schema
+        # The nodes whose own statements changed, and the statements between entities that did.
+        touched: set[str] = set()
+        statements: set[tuple[str, str, str]] = set()
+        for q in (*self.change.added, *self.change.removed):
+            subject, p, obj = q.subject, q.predicate.value, q.object
+            if type(subject) is not _NAMED:
                 continue
-            if n not in found or key < found[n]:
-                found[n] = key
-    return {n: d for n, (_rank, _day, d) in found.items()}
+            touched.add(subject.value)
+            if type(obj) is _NAMED and schema.links(p):
+                statements.add((subject.value, p, obj.value))
+        about = _read_about(self.store, touched)
+        data = _Data()
+        for n, quads in about.items():
+            for p, o, _g in quads:
+                data.feed(n, p, o)
+        # Sources whose end rule or date changed change the facts that cite them.
+        recompute = set(touched)
+        cited_changed = {
+            n
+            for n in touched
+            if (n in data.exclusive) != (n in new.exclusive_sources)
+            or _published(data, n) != new.source_dates.get(n)
+        }
+        for n in touched:
+            if n in data.exclusive:
+                new.exclusive_sources.add(n)
+            else:
+                new.exclusive_sources.discard(n)
+            value = _published(data, n)
+            if value is None:
+                new.source_dates.pop(n, None)
+            else:
+                new.source_dates[n] = value
+        if cited_changed:
+            citing = _read_citing(self.store, cited_changed) - touched
+            more = _read_about(self.store, citing)
+            about.update(more)
+            for n, quads in more.items():
+                for p, o, _g in quads:
+                    data.feed(n, p, o)
+            recompute |= citing
+        # Each node's class, label and record; the nodes whose facts must be made again.
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        relabelled: set[str] = set()
+        around: set[str] = set()  # every statement with one of these nodes at an end is made again
+        for n in recompute:
+            n = sys.intern(n)
+            old_cls = new.classes.get(n)
+            cls = _class_of(data.types.get(n), schema.depth)
+            if cls is None:
+                new.classes.pop(n, None)
+                new.hubs.discard(n)
+                new.actors.discard(n)
+            else:
+                new.classes[n] = sys.intern(cls)
+                hub, actor = schema.kind(cls)
+                (new.hubs.add if hub else new.hubs.discard)(n)
+                (new.actors.add if actor else new.actors.discard)(n)
+            old_rec = new.records.get(n, _DEFAULT)
+            rec = _record(n, data, new.exclusive_sources, new.source_dates, shared) if cls else _DEFAULT
+            if rec == _DEFAULT:
+                new.records.pop(n, None)
+            else:
+                new.records[n] = old_rec if rec == old_rec else rec
+            if (old_cls is None) != (cls is None) or rec != old_rec:
+                around.add(n)
+            if cls != old_cls:
+                relabelled.add(n)
+            own = data.label.get(n)
+            before = None if n in new.made else new.labels.get(n)
+            if own is not None:
+                new.labels[n] = own[1]
+                new.made.discard(n)
+            elif n not in new.made:
+                new.labels.pop(n, None)
+            if (own[1] if own else None) != before:
+                relabelled.add(n)
+                relabelled.update(new.graph._adj.get(n, ()))  # the hubs it names
+        _node_days(new, recompute)
+        # Statements at the ends of the nodes whose class or record changed.
+        incoming = _read_pointing(self.store, around)
+        for n in around:
+            for p, o, _g in about.get(n, ()):
+                if type(o) is _NAMED and schema.links(p):
+                    statements.add((n, p, o.value))
+            for s, p, _g in incoming.get(n, ()):
+                if schema.links(p):
+                    statements.add((s, p, n))
+            for _other, pair in self.old.graph._adj.get(n, {}).items():
+                for e in pair["facts"]:
+                    statements.add((e.subject, e.predicate, e.object))
+        # The first graph by name of each statement that still holds.
+        first: dict[tuple[str, str, str], str] = {}
+        for n, quads in about.items():
+            for p, o, g in quads:
+                key = (n, p, o.value)
+                if key in statements and (key not in first or g < first[key]):
+                    first[key] = g
+        for n, quads in incoming.items():
+            for s, p, g in quads:
+                key = (s, p, n)
+                if key in statements and (key not in first or g < first[key]):
+                    first[key] = g
+        self._remake(statements, first)
+        for n in recompute:
+            if n not in new.classes and n in new.graph._adj:
+                self._drop_node(n)
+            elif n in new.classes and n not in new.graph._adj:
+                new.graph._adj[n] = {}
+                new.graph._node[n] = {}
+                self.copied.add(n)
+        for s, _p, o in statements:
+            relabelled.add(s)
+            relabelled.add(o)
+        self._relabel(relabelled)
+        new.predicates = _predicates(new.term_counts, new.readings)
+        new._prepared = True
+        return new
+
+    def _own(self, n: str) -> dict[str, dict[str, Any]]:
+        """The node's neighbour dict, copied once for this projection."""
+        adj = self.new.graph._adj
+        if n not in self.copied:
+            adj[n] = dict(adj.get(n, {}))
+            if n not in self.new.graph._node:
+                self.new.graph._node[n] = {}
+            self.copied.add(n)
+        return adj[n]
+
+    def _remake(self, statements: set[tuple[str, str, str]], first: dict[tuple[str, str, str], str]) -> None:
+        new = self.new
+        adj = new.graph._adj
+        by_pair: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for s, p, o in statements:
+            by_pair.setdefault((s, o) if s <= o else (o, s), []).append((s, p, o))
+        counts = new.term_counts
+        for (u, v), stmts in by_pair.items():
+            pair = adj.get(u, {}).get(v)
+            keys = set(stmts)
+            facts = []
+            if pair is not None:
+                for e in pair["facts"]:
+                    if (e.subject, e.predicate, e.object) in keys:
+                        _uncount(counts, e.predicate)
+                    else:
+                        facts.append(e)
+            for s, p, o in stmts:
+                g = first.get((s, p, o))
+                if g is None or s not in new.classes or o not in new.classes:
+                    continue
+                s, p, o = sys.intern(s), sys.intern(p), sys.intern(o)
+                term = _term_of(p)
+                edge, _meta = _edge(
+                    s, p, o, sys.intern(g.removeprefix(GRAPH_BASE)), _holder_record(new.records, s, o), term
+                )
+                facts.append(edge)
+                counts[term] = counts.get(term, 0) + 1
+            if not facts:
+                if pair is not None:
+                    self._own(u).pop(v, None)
+                    self._own(v).pop(u, None)
+                continue
+            ordered, metas = _ordered(facts)
+            data = {"facts": ordered, "meta": metas}
+            self._own(u)[v] = data
+            self._own(v)[u] = data
+
+    def _drop_node(self, n: str) -> None:
+        adj = self.new.graph._adj
+        for other in list(adj.get(n, ())):
+            pair = adj[n][other]
+            for e in pair["facts"]:
+                _uncount(self.new.term_counts, e.predicate)
+            if other != n:
+                self._own(other).pop(n, None)
+        adj.pop(n, None)
+        self.new.graph._node.pop(n, None)
+
+    def _relabel(self, nodes: set[str]) -> None:
+        """Made labels of the hubs among `nodes`, from their parts as they are now."""
+        new = self.new
+        for n in nodes:
+            if n in new.made and (n not in new.hubs or n not in new.classes):
+                new.made.discard(n)
+                new.labels.pop(n, None)
+        for n in nodes:
+            if n in new.hubs and (n in new.made or not new.labels.get(n)):
+                new.labels[n] = hub_label(new, n)
+                new.made.add(n)
 
 
-def _quoted(store: Store) -> Iterator[tuple[str, ...]]:
-    query = f"SELECT ?n ?q WHERE {{ ?n <{PG.quote}> ?q }}"
-    return _select(store, query, ("n", "q"))
+def _uncount(counts: dict[str, int], predicate: str) -> None:
+    term = _term_of(predicate)
+    counts[term] -= 1
+    if not counts[term]:
+        del counts[term]
 
 
-# ---------------------------------------------------------------------------------- snapshots
-#
-# graph/snapshot.py pickles what `projection_state` returns: networkx's own dicts (an edge's data
-# dict is one object shared by both ends, and pickle keeps it one, and the neighbours' order) and
-# every other field as it is, so a field added to Projection needs no change here.
-
-_NOT_SAVED = {"version", "graph", "_prepare_lock"}
+def _published(d: _Data, n: str) -> str | None:
+    found = d.published.get(n)
+    return found[2] if found is not None else None
 
 
-def projection_state(proj: Projection) -> dict[str, Any]:
-    """What a snapshot keeps of a built (prepared) projection: plain dicts, sets and tuples."""
-    proj.prepare()
-    g = proj.graph
-    state = {f.name: getattr(proj, f.name) for f in fields(proj) if f.name not in _NOT_SAVED}
-    state["graph"] = (g.graph, g._node, g._adj)
-    return state
+_About = dict[str, list[tuple[str, Any, str]]]  # node -> (predicate, object, graph) of its statements
 
 
-def projection_from_state(state: dict[str, Any], version: int) -> Projection:
-    """The projection `projection_state` saved, as the projection of store version `version`."""
-    attrs, node, adj = state["graph"]
-    g = nx.Graph()
-    g.graph.update(attrs)
-    g._node = node
-    g._adj = adj
-    proj = Projection(version=version, graph=g)
-    for name, value in state.items():
-        if name != "graph":
-            setattr(proj, name, value)
-    return proj
+def _read_about(store: Store, nodes: Iterable[str]) -> _About:
+    """Every statement of the data graphs with one of `nodes` as subject."""
+    out: _About = {}
+    native = store.oxigraph
+    if native is not None:
+        for n in nodes:
+            rows = out[n] = []
+            for q in native.quads_for_pattern(ox.NamedNode(n), None, None, None):
+                g = q.graph_name
+                if type(g) is _NAMED and data_graph(g.value):
+                    rows.append((q.predicate.value, q.object, g.value))
+        return out
+    for n in nodes:  # memory:, sparql: (small writes; one request per node on sparql:)
+        out[n] = [
+            (q.predicate.value, q.object, q.graph_name.value)  # type: ignore[union-attr]
+            for q in store.match(subject=ox.NamedNode(n))
+        ]
+    return out
+
+
+def _read_pointing(store: Store, nodes: Iterable[str]) -> dict[str, list[tuple[str, str, str]]]:
+    """Every statement of the data graphs from an IRI to one of `nodes`: (subject, predicate, graph)."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    native = store.oxigraph
+    if native is not None:
+        for n in nodes:
+            rows = out[n] = []
+            for q in native.quads_for_pattern(None, None, ox.NamedNode(n), None):
+                g = q.graph_name
+                if type(g) is _NAMED and type(q.subject) is _NAMED and data_graph(g.value):
+                    rows.append((q.subject.value, q.predicate.value, g.value))
+        return out
+    for n in nodes:
+        out[n] = [
+            (q.subject.value, q.predicate.value, q.graph_name.value)  # type: ignore[union-attr]
+            for q in store.match(obj=ox.NamedNode(n))
+            if type(q.subject) is _NAMED
+        ]
+    return out
+
+
+def _read_citing(store: Store, sources: Iterable[str]) -> set[str]:
+    """The IRIs that cite one of `sources` (pg:source)."""
+    found: set[str] = set()
+    source = ox.NamedNode(str(PG.source))
+    for src in sources:
+        for q in store.match(predicate=source, obj=ox.NamedNode(src)):
+            if type(q.subject) is _NAMED:
+                found.add(q.subject.value)
+    return found
+
+
+# ---------------------------------------------------------------------------------- the cache
 
 
 class ProjectionCache:
-    """Keeps the projection of the store's current version; rebuilt once after each write."""
+    """Keeps the projection of the store's current version.
+
+    Without `follow()`, rebuilt once after each write (by the first reader that asks). Once it
+    follows the store, each write through it updates the projection from what the write changed
+    (`update`) before the write returns, and readers always get the projection in place without
+    waiting: the one of the write before while a write is being made."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._current: Projection | None = None
+        self._following = False
+        self.updates = 0  # writes followed node by node (for the bench and tests)
+        self.rebuilds = 0  # writes that needed a rebuild
 
     @property
     def current(self) -> Projection | None:
@@ -679,11 +1161,37 @@ class ProjectionCache:
         with self._lock:
             self._current = proj
 
+    def follow(self) -> None:
+        """From now on, keep up with the store's writes as they are made (see the class)."""
+        self._following = True
+
+    def changed(self, change: Change) -> Projection | None:
+        """Take a write made through the store (its listener, called before the write returns):
+        the projection updated, else rebuilt. Returns the new projection (None if none was built yet)."""
+        with self._lock:
+            current = self._current
+            if current is None:
+                return None
+            if current.version == change.version:
+                return current
+            try:
+                proj = update(current, self.store, change)
+                self.updates += 1
+            except NeedsRebuild:
+                proj = build(self.store)
+                self.rebuilds += 1
+            except Exception:  # never the write's failure: a rebuild is always right
+                log.exception("updating the projection failed; rebuilding it")
+                proj = build(self.store)
+                self.rebuilds += 1
+            self._current = proj
+            return proj
+
     def get(self) -> Projection:
         current = self._current
-        if current is not None and current.version == self.store.version:
+        if current is not None and (current.version == self.store.version or self._following):
             return current
         with self._lock:
-            if self._current is None or self._current.version != self.store.version:
+            if self._current is None or (self._current.version != self.store.version and not self._following):
                 self._current = build(self.store)
             return self._current

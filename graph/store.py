@@ -35,7 +35,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +120,42 @@ class Delta:
         return {g for g in touched if isinstance(g, ox.NamedNode)} | self.dropped
 
 
+CHANGE_LIMIT = 200_000
+"""Quads past which a write tells its followers only that everything may have changed."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write changed in the data graphs, told to the store's followers (`Store.follow`)
+    once it is made: the quads it added, and those it took away (a replaced graph's old quads
+    that its new content does not hold again). `everything`: too many to list (over
+    CHANGE_LIMIT), DROP ALL, or not known (a write that failed half way): read the store again."""
+
+    version: int
+    added: tuple[ox.Quad, ...] = ()
+    removed: tuple[ox.Quad, ...] = ()
+    everything: bool = False
+
+
+class NeedsRebuild(Exception):
+    """Raised by a follower's update when a change cannot be followed node by node (the ontology
+    or the class hierarchy changed, or `Change.everything`): what it keeps must be built again."""
+
+
+class _Changes:
+    """The quads the writes of one outer `writing()` block added and took away."""
+
+    def __init__(self) -> None:
+        self.added: dict[ox.Quad, None] = {}  # ordered sets
+        self.removed: dict[ox.Quad, None] = {}
+        self.everything = False
+
+    def change(self, version: int, failed: bool) -> Change:
+        if self.everything or (failed and (self.added or self.removed)):
+            return Change(version, everything=True)
+        return Change(version, tuple(self.added), tuple(self.removed))
+
+
 @dataclass(frozen=True)
 class StoreUrl:
     kind: str  # "memory" | "oxigraph" | "sparql"
@@ -162,6 +198,8 @@ class Store:
         self._ox: ox.Store | None = None
         self._remote: Endpoint | None = None
         self._visible: tuple[int, list[ox.NamedNode]] | None = None
+        self._followers: list[Callable[[Change], None]] = []
+        self._changes: _Changes | None = None  # what the write in progress changed, for followers
         self.path: Path | None = None
         self.meta_dir: Path | None = None
         if parsed.kind == "sparql":
@@ -557,14 +595,65 @@ class Store:
             outer = self._writes_open == 0
             if outer:
                 self._invalidate_generation()
+                self._changes = _Changes() if self._followers else None
             self._writes_open += 1
+            failed = False
             try:
                 yield
+            except BaseException:
+                failed = True
+                raise
             finally:
                 self._writes_open -= 1
                 self._version += 1
                 if outer:
                     self._new_generation()
+                    self._tell(failed)
+
+    def follow(self, listener: Callable[[Change], None]) -> None:
+        """Call `listener` with what each write through this object changed, once it is made and
+        before the write returns (still holding the write lock: writes are told in order)."""
+        with self._write_lock:
+            self._followers.append(listener)
+
+    def _tell(self, failed: bool) -> None:
+        changes, self._changes = self._changes, None
+        if changes is None:
+            return
+        change = changes.change(self._version, failed)
+        for listener in self._followers:
+            try:
+                listener(change)
+            except Exception:  # a follower's failure is its own, never the write's
+                log.exception("a follower of the store failed on version %d", change.version)
+
+    def _note(self, delta: Delta) -> None:
+        """Record, before it is made, what a change will add and take away (for followers)."""
+        changes = self._changes
+        if changes is None or changes.everything:
+            return
+        if delta.everything:
+            changes.everything = True
+            return
+        everything = delta.added.quads_for_pattern(None, None, None, None)
+        added = list(itertools.islice(everything, CHANGE_LIMIT + 1))
+        old: list[ox.Quad] = []
+        for g in sorted(delta.dropped, key=str):
+            old.extend(itertools.islice(self.match(graph=g), CHANGE_LIMIT + 1 - len(old)))
+        listed = len(changes.added) + len(changes.removed)
+        if len(added) + len(old) + len(delta.removed) + listed > CHANGE_LIMIT:
+            changes.everything = True
+            return
+        new = set(added)
+        gone = set(old) | delta.removed
+        for q in added:
+            if q not in gone:
+                changes.added[q] = None
+                changes.removed.pop(q, None)
+        for q in gone:
+            if q not in new:
+                changes.removed[q] = None
+                changes.added.pop(q, None)
 
     def replace_graphs(self, graphs: Mapping[URIRef, Iterable[tuple[Node, Node, Node]]]) -> None:
         """Replace each named graph's content with the given triples, all graphs at once or none.
@@ -582,6 +671,7 @@ class Store:
         pyoxigraph store), all graphs at once or none (unvalidated: graph/writes.py validates)."""
         targets = {ox.NamedNode(str(name)) for name in names}
         with self.writing():
+            self._note(Delta(added=batch, dropped=targets))
             if self._ox is not None and self._bulk_fits(batch, targets):
                 self._bulk_into_empty(batch, sorted(targets, key=str))
                 return
@@ -593,6 +683,7 @@ class Store:
         if delta.empty():
             return
         with self.writing():
+            self._note(delta)
             self._apply(delta)
 
     def _apply(self, delta: Delta) -> None:

@@ -4,6 +4,8 @@ used only while the store's durable generation is the one they were made at."""
 from __future__ import annotations
 
 import gc
+import hashlib
+import logging
 import os
 import pickle
 import shutil
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -151,7 +154,7 @@ def serve_start(path: Path, name: str = "Russia") -> tuple[bool, str, bool]:
     st = AppState(Settings(store=db.url), db, QueryWorkers(db, 1), ProjectionCache(db))
     try:
         st.start()
-        loaded = st._saving is None  # a start that built leaves a save to do
+        loaded = st.loaded
         st.start_saving()
         st.wait_saved(120)
         iri = st.names().resolve(name).iri
@@ -289,12 +292,16 @@ def test_a_damaged_snapshot_means_a_rebuild_not_a_crash(path: Path, damage: str)
         file.write_bytes(os.urandom(4096))
     elif damage == "empty":
         file.write_bytes(b"")
-    else:  # a good header, then something that is not a projection
+    else:  # a good header and checksum, then something that is not a projection
         generation = db.generation()
         assert generation is not None
-        with file.open("wb") as f:
-            pickle.dump(snapshot._header(generation), f, protocol=5)
-            pickle.dump(({"graph": None}, {}), f, protocol=5)
+        payload = orjson.dumps({"projection": {"graph": None}, "names": {}})
+        header = {
+            **snapshot._tags(generation),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+            "size": len(payload),
+        }
+        file.write_bytes(orjson.dumps(header) + b"\n" + payload)
     assert snapshot.load(db) is None
     close(db)
     del db
@@ -418,3 +425,77 @@ def test_serve_uses_the_snapshot_until_a_write_over_http(path: Path) -> None:
         assert file.stat().st_mtime_ns == second
     finally:
         _stop(proc)
+
+
+def test_the_snapshot_is_json_with_a_checksum_not_a_pickle(path: Path) -> None:
+    db = open_db(path)
+    build_and_save(db)
+    file = snapshot.snapshot_path(db)
+    assert file is not None
+    header_line, payload = file.read_bytes().split(b"\n", 1)
+    header = orjson.loads(header_line)
+    assert header["format"] == snapshot.FORMAT and header["generation"] == db.generation()
+    assert header["size"] == len(payload) and header["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert set(orjson.loads(payload)) == {"projection", "names"}
+    close(db)
+
+
+def test_an_altered_label_is_not_served_the_snapshot_is_rebuilt_and_logged(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = open_db(path)
+    build_and_save(db)
+    file = snapshot.snapshot_path(db)
+    assert file is not None
+    data = file.read_bytes()
+    assert data.count(b'"Russia"') >= 1
+    file.write_bytes(data.replace(b'"Russia"', b'"Ruritania"'))  # the header left as it was
+    with caplog.at_level(logging.WARNING, logger="pactgraph.snapshot"):
+        assert snapshot.load(db) is None
+    assert "checksum" in caplog.text
+    close(db)
+    del db
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pactgraph.snapshot"):
+        assert serve_start(path, "Russia") == (False, ENTITY_BASE + "state/RUS", True)
+    assert "checksum" in caplog.text
+    db = open_db(path)
+    st = AppState(Settings(store=db.url), db, QueryWorkers(db, 1), ProjectionCache(db))
+    try:
+        st.start()
+        assert st.loaded  # the snapshot saved by the rebuild above: the true label
+        assert st.projection().label(ENTITY_BASE + "state/RUS") == "Russia"
+        assert all(h.matched != "Ruritania" for h in st.names().search("Ruritania").hits)
+    finally:
+        st.workers.close()
+        close(db)
+
+
+class _Planted:
+    """What a pickle planted beside the store would make its reader run: it writes a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+@pytest.mark.parametrize("name", [snapshot.FILE_NAME, "snapshot.pickle"])
+def test_a_planted_pickle_runs_nothing(path: Path, tmp_path: Path, name: str) -> None:
+    db = open_db(path)
+    build_and_save(db)
+    marker = tmp_path / "ran"
+    meta = path.resolve().with_name("store.pactgraph")
+    generation = db.generation()
+    planted = pickle.dumps({"format": snapshot.FORMAT, "generation": generation}, protocol=5)
+    planted += pickle.dumps(_Planted(marker), protocol=5)
+    (meta / name).write_bytes(planted)
+    loaded = snapshot.load(db)
+    assert not marker.exists()
+    if name == snapshot.FILE_NAME:
+        assert loaded is None  # not a snapshot: rebuilt
+    close(db)
+    del db
+    assert serve_start(path)[1:] == (ENTITY_BASE + "state/RUS", True)
+    assert not marker.exists()
