@@ -153,6 +153,59 @@ def start_end_days(
     return start_earliest, start_latest, end_earliest, end_latest
 
 
+@dataclass(frozen=True, slots=True)
+class OnDay:
+    """What a fact's dates say of one day, for answers that list what held then (who led a state,
+    the state system, memberships). `known` is the module's rule, what every `as_of` filter keeps;
+    `possible`: some day each date may stand for puts the day inside the fact (a REIGN end of
+    1953-01 asked about 1953-01-20); `beyond`: the fact's "ongoing as of" day, when the day asked
+    about is later. Such a fact has not ended (it is known, and listed), but its source knows
+    nothing after that day, so it is never `certain` then, and answers say so (`caveat`)."""
+
+    known: bool
+    possible: bool
+    beyond: str | None = None
+
+    @property
+    def certain(self) -> bool:
+        return self.known and self.beyond is None
+
+    @property
+    def caveat(self) -> str | None:
+        """Why a listed fact is not certain on the day, in words; None when it is (or is not listed)."""
+        if not self.possible:
+            return None
+        if self.beyond is not None:
+            return f"ongoing as of {self.beyond}, not known after"
+        if not self.known:
+            return "its dates do not settle this day"
+        return None
+
+
+def on_day(
+    start: str | None,
+    end: str | None,
+    day: date,
+    *,
+    exclusive_end: bool = False,
+    ongoing_as_of: str | None = None,
+    known_from: str | None = None,
+) -> OnDay:
+    """How a fact with these dates stands on `day` (see `OnDay`). A fact with neither start nor end
+    is known from `known_from` on (its evidence's date, as for an undated claim: a list of the
+    states of today read on 2026-11-28), and neither known nor possible before it."""
+    ongoing = ongoing_as_of is not None and end is None
+    if start is None and end is None:
+        span = known_span(None, None, ongoing=False, claim=True, evidence=(known_from,) if known_from else ())
+        known = possible = span.holds_on(day)
+    else:
+        known = known_span(start, end, exclusive_end=exclusive_end, ongoing=ongoing).holds_on(day)
+        first, _, _, last = start_end_days(start, None if ongoing else end, exclusive_end)
+        possible = (first is None or first <= day) and (last is None or day <= last)
+    beyond = ongoing_as_of if ongoing and ongoing_as_of and parse_period(ongoing_as_of).latest < day else None
+    return OnDay(known, possible, beyond)
+
+
 def valid_on(
     start: str | None,
     end: str | None,

@@ -9,6 +9,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
+from pactgraph.graph.dates import on_day
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.paths import time_fields
 from pactgraph.graph.projection import Edge, Projection, holds_on
@@ -101,7 +102,12 @@ def describe(store: Store, proj: Projection, iri: str, as_of: date | None = None
                 group = (
                     proj.classes.get(other, "") if other in proj.hubs else edge.predicate.rsplit("#", 1)[-1]
                 )
-                facts[group].append(_fact(proj, iri, edge, other))
+                fact = _fact(proj, iri, edge, other)
+                if as_of is not None and edge.ongoing and not edge.end:
+                    # Kept (not ended), but after its "ongoing as of" day: said, as /leaders says it.
+                    held = on_day(edge.start, None, as_of, ongoing_as_of=edge.ongoing)
+                    fact["certain"], fact["caveat"] = held.certain, held.caveat
+                facts[group].append(fact)
     if as_of is not None:
         # Neighbours are those the facts of the day still link to.
         linked = {f["node"]["id"] for group in facts.values() for f in group}
@@ -128,27 +134,27 @@ def describe(store: Store, proj: Projection, iri: str, as_of: date | None = None
 
 def _as_of(store: Store, iri: str, classes: list[str], day: date) -> dict[str, Any]:
     """What held on `day` beyond the projection's facts: for a state, its leaders by role and
-    source, its statehood spells and its UN membership, each with its sources."""
-    from pactgraph.graph.timeline import held_on, leaders_on, statehood, un_membership
+    source, its statehood and its UN membership, each with its sources, read as the time
+    questions (/leaders, /states, /un-membership) read them, caveats included."""
+    from pactgraph.graph.timeline import leaders_on, statehood_of, un_membership
 
     out: dict[str, Any] = {"date": day.isoformat()}
     if str(PG.State) not in classes:
         return out
     leaders = leaders_on(store, iri, day)
-    spells = [
-        {k: s[k] for k in ("spell", "start", "end", "ongoing_as_of", "source")}
-        for s in statehood(store, iri)
-        if held_on(s["start"], s["end"], s["ongoing_as_of"], s["exclusive"], day).holds
-    ]
+    states = statehood_of(store, iri, day)
     un = un_membership(store, iri, day)
     out["leaders"] = leaders["leaders"]
-    out["statehood"] = spells
-    out["in_state_system"] = bool(spells)
+    out["statehood"] = states["statehood"]
+    out["in_state_system"] = bool(states["statehood"])
     out["un_member"] = un["member"]
     out["un_membership"] = un["readings"]
-    used = {s["id"]: s for s in leaders["sources"] + un["sources"]}
-    for s in spells:
-        used.setdefault(s["source"], {"id": s["source"], "label": ""})
+    out["caveats"] = (
+        [f"leaders: {c}" for c in leaders["caveats"]]
+        + [f"statehood: {c}" for c in states["caveats"]]
+        + [f"UN membership: {c}" for c in un["caveats"]]
+    )
+    used = {s["id"]: s for s in leaders["sources"] + states["sources"] + un["sources"]}
     out["sources"] = sorted(used.values(), key=lambda s: s["id"])
     return out
 
