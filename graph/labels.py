@@ -31,6 +31,9 @@ HUB_VERBS: dict[str, tuple[str, str, str, str]] = {
     "Agreement": ("signatory", "signatory", "signed {hub} with", "signed {hub} with"),
     "AgreementParty": ("party", "partyTo", "is a party to", "has as a party"),
 }
+# A leader's tenure names the state it led (pg:ofState) beside or instead of an office (the
+# datasets' spells name none): "Vladimir Putin led Russia as President of Russia since 2012-05-07".
+TENURE_OF_STATE: tuple[str, str, str, str] = ("holder", "ofState", "led", "was led by")
 
 # Hub classes that read as an agreement (graph/paths.py tells them so too).
 _AGREEMENTS = ("Agreement", "Treaty", "StrategicPartnership", "DefencePact")

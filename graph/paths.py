@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from pactgraph.graph.errors import Kind, PactgraphError
-from pactgraph.graph.labels import HUB_VERBS
+from pactgraph.graph.labels import HUB_VERBS, TENURE_OF_STATE
 from pactgraph.graph.projection import Edge, Meta, Projection
 from pactgraph.ontology import ENTITY_BASE
 
@@ -580,6 +580,12 @@ def _clauses(proj: Projection, nodes: list[str], edges: list[Edge]) -> list[str]
     while i < len(edges):
         u, hub = nodes[i], nodes[i + 1]
         cls = proj.classes.get(hub, "")
+        if cls == "Tenure" and i + 1 < len(edges):
+            told = _tenure_clause(proj, u, hub, nodes[i + 2], edges[i], edges[i + 1])
+            if told is not None:
+                clauses.append(told)
+                i += 2
+                continue
         role = HUB_VERBS.get(cls) or (
             HUB_VERBS["Agreement"] if hub in proj.hubs and _is_agreement(proj, hub) else None
         )
@@ -606,6 +612,35 @@ def _clauses(proj: Projection, nodes: list[str], edges: list[Edge]) -> list[str]
         clauses.append(f"{proj.label(u)} {verb} {proj.label(nodes[i + 1])}{when(e)}{_cite(e)}")
         i += 1
     return clauses
+
+
+def _tenure_clause(proj: Projection, u: str, tenure: str, v: str, e1: Edge, e2: Edge) -> str | None:
+    """A tenure (not a hub: a leader's spell) told as the verb between its holder and its office or
+    state, with the tenure's dates and sources: "Vladimir Putin led Russia as President of Russia
+    since 2012-05-07, ongoing as of 2025-01-20 [wikipedia-vladimir-putin]"; None for other links."""
+    first, second = _term(e1.predicate), _term(e2.predicate)
+    for roles in (HUB_VERBS["Tenure"], TENURE_OF_STATE):
+        if (first, second) == roles[:2]:
+            verb = roles[2]
+            break
+        if (first, second) == (roles[1], roles[0]):
+            verb = roles[3]
+            break
+    else:
+        return None
+    office = _office(proj, tenure) if "ofState" in (first, second) else None
+    as_office = f" as {proj.label(office)}" if office else ""
+    return f"{proj.label(u)} {verb} {proj.label(v)}{as_office}{when(e1)}{_cite(e1)}"
+
+
+def _office(proj: Projection, tenure: str) -> str | None:
+    """The office a tenure is of, if it names one (the bundled tenures and Wikidata's do)."""
+    for n in sorted(proj.graph.neighbors(tenure)):
+        if any(
+            e.subject == tenure and _term(e.predicate) == "office" for e in proj.graph[tenure][n]["facts"]
+        ):
+            return n
+    return None
 
 
 def _is_agreement(proj: Projection, hub: str) -> bool:
