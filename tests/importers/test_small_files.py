@@ -9,6 +9,8 @@ import pytest
 
 from pactgraph.graph import Kind, PactgraphError, Store
 from pactgraph.graph.importers import InputFile, read_files, run_import
+from pactgraph.graph.paths import PathQuery, find_paths
+from pactgraph.graph.projection import build
 from pactgraph.graph.timeline import leaders_on, person_spells, states_on, un_membership
 from pactgraph.ontology import ENTITY_BASE, GRAPH_BASE
 from tests.importers.conftest import ARCHIGOS_ROWS, DATA, write_archigos
@@ -152,11 +154,26 @@ def test_ongoing_spells_and_person_spells(store: Store, tmp_path: Path) -> None:
     run_import(store, "reign", read_files([DATA / "leaderlist_3_21.csv"]), review_dir=tmp_path)
     # "Still in Office" on 2015-12-31: ongoing as of then, so Putin still leads in 2020 by Archigos.
     later = leaders_on(store, E + "state/RUS", date(2020, 6, 1), "effective-leader")
-    assert [(r["source"]["id"].rsplit("/", 1)[-1], r["ongoing_as_of"]) for r in later["leaders"]] == [
-        ("archigos-4.1", "2015-12-31"),
-        ("reign-2021-03", "2021-02-28"),
+    assert [
+        (r["source"]["id"].rsplit("/", 1)[-1], r["ongoing_as_of"], r["certain"], r["caveat"])
+        for r in later["leaders"]
+    ] == [
+        # Still listed after Archigos' coverage, but Archigos knows nothing after 2015-12-31.
+        ("archigos-4.1", "2015-12-31", False, "ongoing as of 2015-12-31, not known after"),
+        ("reign-2021-03", "2021-02-28", True, None),
+    ]
+    assert later["caveats"] == [
+        "Vladimir Putin (effective leader): ongoing as of 2015-12-31, not known after; 2020-06-01 is "
+        "later, so this is the latest the source knows, not a fact of that day"
     ]
     assert {r["person"]["id"] for r in later["leaders"]} == {E + "person/vladimir-putin"}
+    # One relation, read by two datasets: two rows, linked.
+    (relation,) = later["relations"]
+    assert relation["relation"] == E + "relation/effective-leader/state/RUS/person/vladimir-putin"
+    assert [r["other_readings"] for r in later["leaders"]] == [
+        [later["leaders"][1]["tenure"]],
+        [later["leaders"][0]["tenure"]],
+    ]
     spells = person_spells(store, E + "person/vladimir-putin", ["reign"])
     (spell,) = spells["spells"]
     assert spell["predecessor"]["person"]["label"] == "Yeltsin" and spell["successor"] is None
@@ -192,3 +209,90 @@ def test_wikidata_recorded_answer(store: Store) -> None:
     # Precision kept: "1998-10-01" with precision 10 is the month 1998-10.
     kohl = leaders_on(store, E + "state/DEU", date(1990, 1, 1), "head-of-government")
     assert [(r["person"]["label"], r["end"]) for r in kohl["leaders"]] == [("Helmut Kohl", "1998-10")]
+
+
+def test_the_bundled_tenure_and_a_datasets_are_two_rows_of_one_relation(store: Store) -> None:
+    run_import(store, "wikidata", read_files([DATA / "wikidata_heads.json"]))
+    answer = leaders_on(store, E + "state/RUS", date(2025, 1, 1), "head-of-state")
+    rows = [
+        (r["tenure"].removeprefix(E), [s["id"].removeprefix(E) for s in r["sources"]], r["ongoing_as_of"])
+        for r in answer["leaders"]
+    ]
+    assert rows == [
+        ("tenure/wikidata-heads/q159-p35-putin-2012", ["source/wikidata-heads"], "2025-06-01"),
+        (
+            "tenure/vladimir-putin/president-of-russia/2012-05-07",
+            ["source/wikipedia-vladimir-putin"],
+            "2025-01-20",
+        ),
+    ]
+    # The bundled tenure states no pg:readingOf; its relation is the key Wikidata's states.
+    assert {r["relation"] for r in answer["leaders"]} == {
+        E + "relation/head-of-state/state/RUS/person/vladimir-putin"
+    }
+    assert answer["leaders"][0]["reading_of"] == answer["leaders"][0]["relation"]
+    assert answer["leaders"][1]["reading_of"] is None
+    (relation,) = answer["relations"]
+    assert relation["sources"] == [E + "source/wikidata-heads", E + "source/wikipedia-vladimir-putin"]
+    assert answer["leaders"][0]["other_readings"] == [answer["leaders"][1]["tenure"]]
+    # 2025-03-01: after the bundled as-of day (2025-01-20), before Wikidata's answer (2025-06-01).
+    march = leaders_on(store, E + "state/RUS", date(2025, 3, 1), "head-of-state")
+    assert [(r["source"]["id"].removeprefix(E), r["certain"]) for r in march["leaders"]] == [
+        ("source/wikidata-heads", True),
+        ("source/wikipedia-vladimir-putin", False),
+    ]
+    assert (
+        leaders_on(store, E + "state/RUS", date(2025, 3, 1), "head-of-state", ["wikidata"])["caveats"] == []
+    )
+
+
+def test_a_path_through_an_imported_leader_reads_well_and_cites_its_dataset(
+    store: Store, tmp_path: Path
+) -> None:
+    dta = write_archigos(tmp_path / "Archigos_4.1_stata14.dta", ARCHIGOS_ROWS)
+    run_import(store, "archigos", read_files([dta]), review_dir=tmp_path)
+    proj = build(store)
+    # "GDR-1971,lead-honecker,265,GDR,Honecker,1971-05-03,1989-10-18,…": no office, the state and role.
+    honecker = find_paths(
+        proj, PathQuery((E + "person/honecker",), E + "state/german-democratic-republic", 2, 1)
+    )
+    assert [p["text"] for p in honecker["paths"][0]["paths"]] == [
+        "Honecker led German Democratic Republic from 1971-05-03 until 1989-10-18 [archigos-4.1]."
+    ]
+    # "RUS-2000,lead-putin,365,RUS,Putin,2000-01-01,2015-12-31,…,Still in Office": the bundled person.
+    putin = find_paths(proj, PathQuery((E + "person/vladimir-putin",), E + "state/RUS", 2, 3))
+    assert [p["text"] for p in putin["paths"][0]["paths"]] == [
+        "Vladimir Putin led Russia since 2000-01-01, ongoing as of 2015-12-31 [archigos-4.1].",
+        "Vladimir Putin led Russia as President of Russia from 2000-05-07 until 2008-05-07 "
+        "[wikipedia-vladimir-putin].",
+        "Vladimir Putin led Russia as President of Russia since 2012-05-07, ongoing as of 2025-01-20 "
+        "[wikipedia-vladimir-putin].",
+    ]
+    back = find_paths(proj, PathQuery((E + "state/german-democratic-republic",), E + "person/honecker", 2, 1))
+    assert [p["text"] for p in back["paths"][0]["paths"]] == [
+        "German Democratic Republic was led by Honecker from 1971-05-03 until 1989-10-18 [archigos-4.1]."
+    ]
+
+
+def test_a_minimum_claim_status(store: Store) -> None:
+    # The bundled Syrian head of state is a reported claim (no office made him so on 2025-01-20).
+    every = leaders_on(store, E + "state/SYR", date(2025, 1, 20))
+    assert [(r["person"]["label"], r["status"]) for r in every["leaders"]] == [
+        ("Mohammed al-Bashir", "confirmed"),
+        ("Ahmed al-Sharaa", "reported"),
+    ]
+    assert [
+        r["person"]["label"]
+        for r in leaders_on(store, E + "state/SYR", date(2025, 1, 20), status="reported")["leaders"]
+    ] == [
+        "Mohammed al-Bashir",
+        "Ahmed al-Sharaa",
+    ]
+    assert [
+        r["person"]["label"]
+        for r in leaders_on(store, E + "state/SYR", date(2025, 1, 20), status="confirmed")["leaders"]
+    ] == ["Mohammed al-Bashir"]
+    spells = person_spells(store, E + "person/ahmed-al-sharaa", status="confirmed")
+    assert spells["spells"] == []
+    with pytest.raises(PactgraphError, match="status must be one of confirmed, reported, disputed, denied"):
+        leaders_on(store, E + "state/SYR", date(2025, 1, 20), status="probable")
