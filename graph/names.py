@@ -18,7 +18,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from itertools import repeat
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
@@ -80,9 +81,9 @@ _PREDICATES = (
 )
 
 
-@dataclass(frozen=True)
-class Entity:
-    """An entity a name resolved to: its IRI, display label, asserted classes and local id."""
+class Entity(NamedTuple):
+    """An entity a name resolved to: its IRI, display label, asserted classes and local id (a named
+    tuple: a snapshot's load makes a hundred thousand of them in C)."""
 
     iri: str
     label: str
@@ -242,6 +243,13 @@ def _display_label(names: list[tuple[int, str, str]], local_id: str) -> str:
         if best is None or (rank, text) < best:
             best = (rank, text)
     return best[1] if best else local_id
+
+
+_TUPLE_NEW = tuple.__new__
+
+
+def _tuples(rows: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(map(tuple, rows))
 
 
 _KINDS = {
@@ -521,25 +529,78 @@ class NameIndex:
     # ------------------------------------------------------------------ snapshots
 
     def to_state(self) -> dict[str, Any]:
-        """What a snapshot (graph/snapshot.py) keeps, as plain lists and dicts of strings: the class
-        hierarchy and every subject's types and names; the rest is made again from them."""
+        """What a snapshot (graph/snapshot.py) keeps, as lists of strings and numbers (subjects by
+        their place in `subjects`): the class hierarchy, every subject's types, and the entities
+        with their names and lookups as built, so that loading makes objects, not work."""
+        subjects = list(self._types)
+        at = {iri: i for i, iri in enumerate(subjects)}
+        kinds: dict[tuple[str, ...], int] = {}
+        types = [kinds.setdefault(t, len(kinds)) for t in self._types.values()]
+
+        def lookup(index: dict[str, tuple[str, ...]]) -> list[Any]:
+            return [list(index), [[at[i] for i in iris] for iris in index.values()]]
+
         return {
             "subclass_of": sorted([sub, sup] for sup, subs in self._children.items() for sub in subs),
             "declared": sorted(self._base_classes),
-            "types": self._types,
-            "names": self._names,
+            "subjects": subjects,
+            "type_sets": list(kinds),
+            "types": types,
+            "type_uses": self._type_uses,
+            "entities": [at[iri] for iri in self._entities],
+            "labels": [e.label for e in self._entities.values()],
+            "names": [[at[iri] for iri in self._names], list(self._names.values())],
+            "rows": [[at[iri] for iri in self._entity_rows], list(self._entity_rows.values())],
+            "by_code": lookup(self._by_code),
+            "by_wikidata": lookup(self._by_wikidata),
+            "by_label": lookup(self._by_label),
+            "by_alias": lookup(self._by_alias),
+            "named": [at[iri] for iri in self._named],
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any], version: int) -> NameIndex:
         """The index `to_state` saved, as the index of store version `version`."""
-        names: dict[str, Any] = state["names"]
-        facts: _Facts = {
-            iri: (set(types), [(int(k), str(t), str(lang)) for k, t, lang in names.get(iri, ())])
-            for iri, types in state["types"].items()
-        }
         pairs = [(str(sub), str(sup)) for sub, sup in state["subclass_of"]]
-        return cls(facts, pairs, [str(c) for c in state["declared"]], version)
+        index = cls({}, pairs, [str(c) for c in state["declared"]], version)
+        subjects: list[str] = state["subjects"]
+        if not all(type(s) is str for s in subjects):
+            raise ValueError("a subject that is not a string")
+        subject = subjects.__getitem__
+        type_sets = [tuple(map(str, t)) for t in state["type_sets"]]
+        index._types = dict(zip(subjects, map(type_sets.__getitem__, state["types"]), strict=True))
+        index._type_uses = {str(c): int(n) for c, n in state["type_uses"].items()}
+        iris = list(map(subject, state["entities"]))
+        locals_ = [iri[len(ENTITY_BASE) :] if iri.startswith(ENTITY_BASE) else iri for iri in iris]
+        index._entities = dict(
+            zip(
+                iris,
+                map(
+                    _TUPLE_NEW,
+                    repeat(Entity),
+                    zip(
+                        iris,
+                        map(str, state["labels"]),
+                        map(index._types.__getitem__, iris),
+                        locals_,
+                        strict=True,
+                    ),
+                ),
+                strict=True,
+            )
+        )
+        index._by_local = dict(zip(locals_, iris, strict=True))
+        owners, names = state["names"]
+        index._names = dict(zip(map(subject, owners), map(_tuples, names), strict=True))
+        owners, rows = state["rows"]
+        index._entity_rows = dict(zip(map(subject, owners), map(_tuples, rows), strict=True))
+        for name in ("by_code", "by_wikidata", "by_label", "by_alias"):
+            keys, owned = state[name]
+            setattr(index, f"_{name}", dict(zip(keys, (tuple(map(subject, o)) for o in owned), strict=True)))
+        index._named = list(map(subject, state["named"]))
+        index._classes_changed()
+        index._arrange()
+        return index
 
     def same_as(self, other: NameIndex) -> bool:
         """Whether two indexes hold the same (their versions and caches made on use aside)."""

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import pyoxigraph as ox
@@ -66,9 +66,11 @@ STATUS_NAME = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """One RDF statement between two entities, with what it needs to be filtered and explained."""
+class Edge(NamedTuple):
+    """One RDF statement between two entities, with what it needs to be filtered and explained.
+
+    A named tuple rather than a dataclass: hundreds of thousands are made by the build and by a
+    snapshot's load, and a tuple is made in C (`tuple.__new__`), its fields read by index."""
 
     subject: str
     predicate: str
@@ -85,53 +87,13 @@ class Edge:
     ongoing: str | None = None  # "ongoing as of" this day (pg:ongoingAsOf): not ended
     exclusive_end: bool = False  # its source's end dates are the first day it no longer held
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # Pickled (in snapshots) as its fields, remade by `_new_edge`: the __setstate__ dataclasses
-        # give a frozen class sets each field from Python, seconds at a million triples.
-        return (_new_edge, _EDGE_FIELDS(self))
+
+_TUPLE_NEW = tuple.__new__
 
 
-# A frozen dataclass's __init__ sets each field through object.__setattr__ (~2 µs an edge); the
-# build makes hundreds of thousands, so it fills the slots directly, as the generated __init__ would.
-_EDGE_NEW = object.__new__
-(_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8, _S9, _S10, _S11, _S12, _S13) = (
-    getattr(Edge, name).__set__ for name in Edge.__slots__
-)
-_EDGE_FIELDS = operator.attrgetter(*Edge.__slots__)
-
-
-def _new_edge(
-    s: str,
-    p: str,
-    o: str,
-    start: str | None,
-    end: str | None,
-    status: str,
-    graph: str,
-    sources: tuple[str, ...],
-    quote: str | None,
-    dated: bool,
-    undated: bool = False,
-    known_from: str | None = None,
-    ongoing: str | None = None,
-    exclusive_end: bool = False,
-) -> Edge:
-    e = _EDGE_NEW(Edge)
-    _S0(e, s)
-    _S1(e, p)
-    _S2(e, o)
-    _S3(e, start)
-    _S4(e, end)
-    _S5(e, status)
-    _S6(e, graph)
-    _S7(e, sources)
-    _S8(e, quote)
-    _S9(e, dated)
-    _S10(e, undated)
-    _S11(e, known_from)
-    _S12(e, ongoing)
-    _S13(e, exclusive_end)
-    return e
+def _new_edge(*fields: Any) -> Edge:
+    """An Edge from its 14 fields, in order (no defaults, no checks: the build's fast path)."""
+    return _TUPLE_NEW(Edge, fields)
 
 
 # What a path query filters a fact on, computed once per fact: (status rank, first day it is

@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ from pactgraph.graph.projection import (
     Projection,
     Schema,
     _Graph,
-    _new_edge,
     _predicates,
     _term_of,
 )
@@ -188,23 +188,32 @@ def save(store: Store, generation: str, projection: Projection, names: NameIndex
 
 # ------------------------------------------------------------------------------ the projection
 #
-# Columns of integers into one table of strings (each IRI once, shared again when read), so the
-# payload is small and reading it makes one string per distinct value, as the build does.
+# Columns of integers into one table of strings (each IRI once, shared again when read; 0 is
+# None), so the payload is small and reading it makes one string per distinct value, as the
+# build does, and the objects are made in C (map, zip, tuple.__new__), not by a Python loop.
+
+_TUPLE_NEW = tuple.__new__
 
 
 class _Strings:
     def __init__(self) -> None:
-        self.table: list[str] = []
+        self.table: list[str | None] = [None]
         self.ids: dict[str, int] = {}
 
     def __call__(self, s: str | None) -> int:
         if s is None:
-            return -1
+            return 0
         i = self.ids.get(s)
         if i is None:
             i = self.ids[s] = len(self.table)
             self.table.append(s)
         return i
+
+    def many(self, items: Any) -> list[int]:
+        return [self(s) for s in items]
+
+
+_FACT_COLUMNS = 16  # an Edge's 14 fields, then its first and last day
 
 
 def _projection_data(proj: Projection) -> dict[str, Any]:
@@ -213,13 +222,13 @@ def _projection_data(proj: Projection) -> dict[str, Any]:
         raise BadSnapshot("a projection assembled by hand is not saved")
     ix = _Strings()
     adj = proj.graph._adj
-    nodes = [ix(n) for n in adj]
+    nodes = ix.many(adj)
     pair_ids: dict[int, int] = {}
     neighbours: list[list[int]] = []
     pairs: list[list[int]] = []
     sizes: list[int] = []
     cited: dict[tuple[str, ...], int] = {}
-    columns: list[list[int]] = [[] for _ in range(16)]
+    rows: list[tuple[Any, ...]] = []
     for around in adj.values():
         mine, theirs = [], []
         for v, data in around.items():
@@ -230,26 +239,36 @@ def _projection_data(proj: Projection) -> dict[str, Any]:
                 facts: list[Edge] = data["facts"]
                 sizes.append(len(facts))
                 for e, meta in zip(facts, data["meta"], strict=True):
-                    for i, value in enumerate((*_edge_row(e, ix, cited), meta[1], meta[2])):
-                        columns[i].append(value)
+                    rows.append((*e, meta[1], meta[2]))
             theirs.append(found)
         neighbours.append(mine)
         pairs.append(theirs)
-    records = [[ix(n) for n in proj.records], [_record_row(r, ix, cited) for r in proj.records.values()]]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(_FACT_COLUMNS)]
+    for i in (0, 1, 2, 3, 4, 5, 6, 8, 11, 12):
+        columns[i] = ix.many(columns[i])
+    columns[7] = [cited.setdefault(t, len(cited)) for t in columns[7]]
+    for i in (9, 10, 13):
+        columns[i] = [int(b) for b in columns[i]]
+    records = [list(c) for c in zip(*proj.records.values(), strict=True)] or [[] for _ in range(13)]
+    for i in (0, 1, 2, 5, 8, 10):
+        records[i] = ix.many(records[i])
+    for i in (3, 4, 11, 12):
+        records[i] = [int(b) for b in records[i]]
+    records[9] = [cited.setdefault(t, len(cited)) for t in records[9]]
     return {
         "nodes": nodes,
         "neighbours": neighbours,
         "pairs": pairs,
         "sizes": sizes,
         "facts": columns,
-        "cited": [[ix(s) for s in t] for t in cited],
-        "labels": [[ix(n) for n in proj.labels], list(proj.labels.values())],
-        "classes": [[ix(n) for n in proj.classes], [ix(c) for c in proj.classes.values()]],
-        "hubs": [ix(n) for n in proj.hubs],
-        "actors": [ix(n) for n in proj.actors],
-        "made": [ix(n) for n in proj.made],
-        "node_days": [[ix(n) for n in proj.node_days], list(proj.node_days.values())],
-        "records": records,
+        "records": [ix.many(proj.records), records],
+        "cited": [ix.many(t) for t in cited],
+        "labels": [ix.many(proj.labels), list(proj.labels.values())],
+        "classes": [ix.many(proj.classes), ix.many(proj.classes.values())],
+        "hubs": ix.many(proj.hubs),
+        "actors": ix.many(proj.actors),
+        "made": ix.many(proj.made),
+        "node_days": [ix.many(proj.node_days), [list(d) for d in zip(*proj.node_days.values(), strict=True)]],
         "source_dates": proj.source_dates,
         "exclusive_sources": sorted(proj.exclusive_sources),
         "term_counts": proj.term_counts,
@@ -264,112 +283,53 @@ def _projection_data(proj: Projection) -> dict[str, Any]:
     }
 
 
-def _cited(t: tuple[str, ...], cited: dict[tuple[str, ...], int]) -> int:
-    found = cited.get(t)
-    if found is None:
-        found = cited[t] = len(cited)
-    return found
-
-
-def _edge_row(e: Edge, ix: _Strings, cited: dict[tuple[str, ...], int]) -> tuple[int, ...]:
-    return (
-        ix(e.subject),
-        ix(e.predicate),
-        ix(e.object),
-        ix(e.start),
-        ix(e.end),
-        ix(e.status),
-        ix(e.graph),
-        _cited(e.sources, cited),
-        ix(e.quote),
-        int(e.dated),
-        int(e.undated),
-        ix(e.known_from),
-        ix(e.ongoing),
-        int(e.exclusive_end),
-    )
-
-
-def _record_row(r: tuple[Any, ...], ix: _Strings, cited: dict[tuple[str, ...], int]) -> list[int]:
-    start, end, until, exclusive, undated, known, first, last, status, sources, quote, event, timed = r
-    return [
-        ix(start),
-        ix(end),
-        ix(until),
-        int(exclusive),
-        int(undated),
-        ix(known),
-        first,
-        last,
-        ix(status),
-        _cited(sources, cited),
-        ix(quote),
-        int(event),
-        int(timed),
-    ]
-
-
 def _projection(data: dict[str, Any], version: int) -> Projection:
-    table: list[str] = data["strings"]
-    if not all(type(s) is str for s in table):
-        raise BadSnapshot("a string table entry is not a string")
+    table: list[str | None] = data["strings"]
+    if table[:1] != [None] or not all(type(s) is str for s in table[1:]):
+        raise BadSnapshot("the string table is not one this code writes")
+    get = table.__getitem__
 
-    def text(i: int) -> str | None:
-        return None if i == -1 else table[i]
+    def texts(ids: list[int]) -> Any:
+        return map(get, ids)
 
-    def texts(ids: list[int]) -> list[Any]:
-        return [None if i == -1 else table[i] for i in ids]
-
-    def flags(ids: list[int]) -> list[bool]:
-        return [bool(i) for i in ids]
-
-    cited = [tuple(table[i] for i in t) for t in data["cited"]]
+    cited = [tuple(map(get, t)) for t in data["cited"]]
     c = data["facts"]
-    if len(c) != 16 or len({len(col) for col in c}) != 1:
+    if len(c) != _FACT_COLUMNS or len({len(col) for col in c}) != 1:
         raise BadSnapshot("the facts' columns differ in length")
     edges = list(
         map(
-            _new_edge,
-            texts(c[0]),
-            texts(c[1]),
-            texts(c[2]),
-            texts(c[3]),
-            texts(c[4]),
-            texts(c[5]),
-            texts(c[6]),
-            [cited[i] for i in c[7]],
-            texts(c[8]),
-            flags(c[9]),
-            flags(c[10]),
-            texts(c[11]),
-            texts(c[12]),
-            flags(c[13]),
+            _TUPLE_NEW,
+            repeat(Edge),
+            zip(
+                *(texts(c[i]) for i in range(7)),
+                map(cited.__getitem__, c[7]),
+                texts(c[8]),
+                map(bool, c[9]),
+                map(bool, c[10]),
+                texts(c[11]),
+                texts(c[12]),
+                map(bool, c[13]),
+                strict=True,
+            ),
         )
     )
     # Each fact's (status rank, first day, last day, predicate's local name), as `Projection.prepare`
     # makes them: the days saved, not worked out again.
-    metas = [
-        _METAS.setdefault(m, m)
-        for m in zip(
-            [_STATUS_BY_NAME.get(e.status, 3) for e in edges],
-            map(int, c[14]),
-            map(int, c[15]),
-            [_term_of(e.predicate) for e in edges],
-            strict=True,
-        )
-    ]
-    pair_data: list[dict[str, Any]] = []
-    at = 0
-    for size in data["sizes"]:
-        pair_data.append({"facts": edges[at : at + size], "meta": tuple(metas[at : at + size])})
-        at += size
-    if at != len(edges):
+    ranks = {i: _STATUS_BY_NAME.get(table[i] or "", 3) for i in set(c[5])}
+    terms = {i: _term_of(table[i] or "") for i in set(c[1])}
+    metas = list(zip(map(ranks.__getitem__, c[5]), c[14], c[15], map(terms.__getitem__, c[1]), strict=True))
+    metas = list(map(_METAS.setdefault, metas, metas))
+    offsets = list(accumulate(data["sizes"], initial=0))
+    if offsets[-1] != len(edges):
         raise BadSnapshot("the pairs do not cover the facts")
+    pair_data = [{"facts": edges[a:b], "meta": tuple(metas[a:b])} for a, b in pairwise(offsets)]
+    pair = pair_data.__getitem__
+    nodes = list(texts(data["nodes"]))
+    adj = {
+        n: dict(zip(texts(mine), map(pair, theirs), strict=True))
+        for n, mine, theirs in zip(nodes, data["neighbours"], data["pairs"], strict=True)
+    }
     g = _Graph()
-    adj: dict[str, dict[str, dict[str, Any]]] = {}
-    nodes = [table[i] for i in data["nodes"]]
-    for n, mine, theirs in zip(nodes, data["neighbours"], data["pairs"], strict=True):
-        adj[n] = {table[v]: pair_data[p] for v, p in zip(mine, theirs, strict=True)}
     g._adj = adj
     g._node = {n: {} for n in nodes}
     s = data["schema"]
@@ -381,7 +341,25 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
     )
     readings = {str(k): (str(v[0]), str(v[1])) for k, v in data["readings"].items()}
     keys, values = data["labels"]
-    record_nodes, rows = data["records"]
+    owners, r = data["records"]
+    if len(r) != len(_DEFAULT):
+        raise BadSnapshot("records of another shape")
+    records = zip(
+        texts(r[0]),
+        texts(r[1]),
+        texts(r[2]),
+        map(bool, r[3]),
+        map(bool, r[4]),
+        texts(r[5]),
+        r[6],
+        r[7],
+        texts(r[8]),
+        map(cited.__getitem__, r[9]),
+        texts(r[10]),
+        map(bool, r[11]),
+        map(bool, r[12]),
+        strict=True,
+    )
     day_nodes, days = data["node_days"]
     proj = Projection(
         version=version,
@@ -391,10 +369,10 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
         readings=readings,
         hubs=set(texts(data["hubs"])),
         actors=set(texts(data["actors"])),
-        node_days={n: (int(a), int(b)) for n, (a, b) in zip(texts(day_nodes), days, strict=True)},
+        node_days=dict(zip(texts(day_nodes), zip(*days, strict=True), strict=True)) if days else {},
         schema=schema,
         made=set(texts(data["made"])),
-        records={n: _record(row, text, cited) for n, row in zip(texts(record_nodes), rows, strict=True)},
+        records=dict(zip(texts(owners), records, strict=True)),
         source_dates={str(k): str(v) for k, v in data["source_dates"].items()},
         exclusive_sources={str(n) for n in data["exclusive_sources"]},
         term_counts={str(k): int(v) for k, v in data["term_counts"].items()},
@@ -402,25 +380,3 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
     proj.predicates = _predicates(proj.term_counts, proj.readings)
     proj._prepared = True
     return proj
-
-
-def _record(row: list[int], text: Any, cited: list[tuple[str, ...]]) -> tuple[Any, ...]:
-    start, end, until, exclusive, undated, known, first, last, status, sources, quote, event, timed = row
-    rec = (
-        text(start),
-        text(end),
-        text(until),
-        bool(exclusive),
-        bool(undated),
-        text(known),
-        int(first),
-        int(last),
-        text(status),
-        cited[sources],
-        text(quote),
-        bool(event),
-        bool(timed),
-    )
-    if len(rec) != len(_DEFAULT):
-        raise BadSnapshot("a record of another shape")
-    return rec
