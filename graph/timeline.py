@@ -14,8 +14,11 @@ spell that ended "1953-01", asked about 1953-01-20), and a day after the row's "
 day (the bundled heads of state, known to 2025-01-20, asked about today): the spell has not
 ended as far as its source knows, but the source knows nothing later.
 
-On `oxigraph:` the questions read pyoxigraph's solutions directly (values bound by the engine's
-substitutions, never formatted into the query); `memory:` and `sparql:` go through Store.select.
+On `oxigraph:` the questions read pyoxigraph's solutions directly, as strings; `memory:` and
+`sparql:` go through Store.select (rdflib terms). Values a caller gives (a state, a person, a day)
+are bound by the engine (Oxigraph's substitutions, rdflib's bindings, a serialised VALUES on a
+SPARQL server), never formatted into a query; the VALUES lists of nodes read back hold IRIs the
+store returned, serialised as terms.
 """
 
 from __future__ import annotations
@@ -248,10 +251,17 @@ class _Tenure:
 # Oxigraph reads its indexes); what they say is a second, over those tenures' own statements.
 # (One query with a dozen OPTIONALs joined on ?t cost Oxigraph 20-40x more at the import
 # benchmark's size: each OPTIONAL read its predicate for every tenure of the store.)
-_MAY_HOLD = (
-    f"?t <{PG}startEarliest> ?from FILTER(?from <= ?day) "
-    f"FILTER NOT EXISTS {{ ?t <{PG}endLatest> ?to FILTER(?to < ?day) }}"
-)
+def _may_hold(day: date) -> str:
+    """The pattern of a node ?t whose normalised days allow `day`. The day is written into the
+    query as a serialised xsd:date (made from a date, never from text): a SPARQL server binds
+    values by a trailing VALUES, which a FILTER inside the pattern would not see."""
+    when = Literal(day.isoformat(), datatype=XSD.date).n3()
+    return (
+        f"?t <{PG}startEarliest> ?from FILTER(?from <= {when}) "
+        f"FILTER NOT EXISTS {{ ?t <{PG}endLatest> ?to FILTER(?to < {when}) }}"
+    )
+
+
 _OF_STATE = (
     "SELECT ?state ?t ?g WHERE {{ {{ GRAPH ?g {{ ?t <{pg}ofState> ?state . {when} }} }} "
     "UNION {{ ?office <{pg}officeOf> ?state . GRAPH ?g {{ ?t <{pg}office> ?office . {when} "
@@ -260,7 +270,6 @@ _OF_STATE = (
 _TENURES_OF_STATE = _OF_STATE.format(pg=PG, when="")
 # The normalised days (contract point 1) let the engine drop what cannot have held on the day;
 # graph/dates.py then reads the dates that are left.
-_TENURES_ON = _OF_STATE.format(pg=PG, when=_MAY_HOLD).replace("SELECT ", "SELECT ?day ", 1)
 _TENURES_OF_PERSON = f"SELECT ?person ?t ?g WHERE {{ GRAPH ?g {{ ?t <{PG}holder> ?person }} }}"
 _EXCLUSIVE = f"SELECT ?source WHERE {{ ?source <{PG}endRule> <{PG.ExclusiveEnd}> }}"
 _FIELDS = {
@@ -277,9 +286,6 @@ _FIELDS = {
     str(PG.readingOf): "reading_of",
     str(PG.recordId): "record",
     str(PG.source): "sources",
-    str(PG.state): "state",  # a statehood spell's
-    str(PG.member): "member",  # a membership's
-    str(PG.organisation): "organisation",
 }
 
 
@@ -360,7 +366,7 @@ def _tenures(store: Store, found: list[dict[str, str]]) -> list[_Tenure]:
 def _tenures_of_state(store: Store, state: str, day: date | None = None) -> list[_Tenure]:
     if day is None:
         return _tenures(store, _select(store, _TENURES_OF_STATE, {"state": state}))
-    return _tenures(store, _select(store, _TENURES_ON, {"state": state, "day": day}))
+    return _tenures(store, _select(store, _OF_STATE.format(pg=PG, when=_may_hold(day)), {"state": state}))
 
 
 def _tenures_of_person(store: Store, person: str) -> list[_Tenure]:
@@ -582,9 +588,9 @@ class _Reading:
 
 def _reading_query(anchor: str) -> str:
     """Statehood spells or memberships, one row per node, graph and source: small classes, so the
-    fields are read in the same query (?day, ?org and ?subject are there to be bound)."""
+    fields are read in the same query (?org and ?subject are there to be bound)."""
     return (
-        "SELECT ?day ?org ?subject ?t ?g ?source ?start ?end ?ongoing ?status WHERE { GRAPH ?g { "
+        "SELECT ?org ?subject ?t ?g ?source ?start ?end ?ongoing ?status WHERE { GRAPH ?g { "
         f"{anchor} ?t <{PG}source> ?source . OPTIONAL {{ ?t <{PG}start> ?start }} "
         f"OPTIONAL {{ ?t <{PG}end> ?end }} OPTIONAL {{ ?t <{PG}ongoingAsOf> ?ongoing }} "
         f"OPTIONAL {{ ?t <{PG}status> ?status }} }} }}"
@@ -593,14 +599,14 @@ def _reading_query(anchor: str) -> str:
 
 _SPELLS = _reading_query(f"?t a <{PG}Statehood> ; <{PG}state> ?subject .")
 _SPELLS_OF = _reading_query(f"?t <{PG}state> ?subject ; a <{PG}Statehood> .")
-_SPELLS_ON = _reading_query(f"?t a <{PG}Statehood> ; <{PG}state> ?subject . {_MAY_HOLD}")
 _MEMBERS = _reading_query(f"?t <{PG}organisation> ?org ; <{PG}member> ?subject .")
 
 # The bundled states of today: each with its ISO 3166-1 code, citing the ISO list, known as of the
 # list's date (dcterms:date, else issued, else the day it was read: the undated-claim rule).
 _LIST_DATE = (
-    f"SELECT ?list ?date ?issued ?retrieved WHERE {{ OPTIONAL {{ ?list <{_DCT}date> ?date }} "
-    f"OPTIONAL {{ ?list <{_DCT}issued> ?issued }} OPTIONAL {{ ?list <{PG}retrieved> ?retrieved }} }}"
+    f"SELECT ?list ?date ?issued ?retrieved WHERE {{ ?list a <{PG}Source> "
+    f"OPTIONAL {{ ?list <{_DCT}date> ?date }} OPTIONAL {{ ?list <{_DCT}issued> ?issued }} "
+    f"OPTIONAL {{ ?list <{PG}retrieved> ?retrieved }} }}"
 )
 _LISTED = (
     f"SELECT ?list ?state ?g WHERE {{ GRAPH ?g {{ ?state <{PG}isoAlpha3> ?code ; <{PG}source> ?list }} }}"
@@ -637,7 +643,9 @@ def statehood(store: Store, state: str | None = None, day: date | None = None) -
     if state is not None:
         out = _readings(store, _SPELLS_OF, {"subject": state})
     elif day is not None:
-        out = _readings(store, _SPELLS_ON, {"day": day})
+        out = _readings(
+            store, _reading_query(f"?t a <{PG}Statehood> ; <{PG}state> ?subject . {_may_hold(day)}"), {}
+        )
     else:
         out = _readings(store, _SPELLS, {})
     if state is not None and day is not None:
