@@ -318,6 +318,42 @@ def _every_info(native: ox.Store) -> NodeDetails:
     return NodeDetails(best)
 
 
+def projection_details(proj: Projection) -> NodeDetails:
+    """Every node's details as the projection keeps them (its codes and its facts' records: the
+    same choices `node_info` makes reading the store), made once per projection."""
+    found: NodeDetails | None = proj.__dict__.get("_export_details")
+    if found is not None:
+        return found
+    columns: dict[str, dict[str, str]] = {f: {} for f in _FIELDS}
+    iso, wikidata = columns["iso"], columns["wikidata"]
+    for n, (code, qid) in proj.codes.items():
+        if code:
+            iso[n] = code
+        if qid:
+            wikidata[n] = qid
+    start, end, status = columns["start"], columns["end"], columns["status"]
+    for n, rec in proj.records.items():
+        if rec[0]:
+            start[n] = rec[0]
+        if rec[1]:
+            end[n] = rec[1]
+        if rec[8]:
+            status[n] = rec[8]
+    found = proj.__dict__["_export_details"] = NodeDetails(columns)
+    return found
+
+
+def details_of(
+    proj: Projection, store: Store | None, nodes: Iterable[str] | None = None
+) -> Mapping[str, NodeInfo]:
+    """Node details from the projection when it keeps them (built from a store), else the store's."""
+    if proj.schema is not None:
+        return projection_details(proj)
+    if store is None:
+        return {}
+    return node_info(store, nodes)
+
+
 def node_info(store: Store, nodes: Iterable[str] | None = None) -> Mapping[str, NodeInfo]:
     """ISO alpha-3 code, Wikidata id, period and status of `nodes` (every subject when None),
     read from the store by one query (batched by VALUES for a given set): the projection
@@ -387,10 +423,10 @@ class Subgraph:
     store: Store | None = None
 
     def details(self) -> Mapping[str, NodeInfo]:
-        """Codes, period and status of the nodes; a whole-graph export reads them from the store
-        when the first node is written (in the stream, not before the response starts)."""
+        """Codes, period and status of the nodes: from the projection, which keeps them (one built
+        by hand does not: then read from the store when the first node is written)."""
         if self.info is None:
-            self.info = node_info(self.store) if self.store is not None else {}
+            self.info = details_of(self.proj, self.store)
         return self.info
 
     def member(self, n: str) -> bool:
@@ -499,7 +535,7 @@ def select(store: Store, proj: Projection, scope: Scope) -> Subgraph:
     if not scope.filtered:
         return Subgraph(proj, scope, sorted(proj.graph), None, name, store=store)
     # Which nodes hold on the date or pass the status is known only from every node's details.
-    info = node_info(store)
+    info = details_of(proj, store)
     nodes = sorted(n for n in proj.graph if _node_ok(proj, n, info.get(n), scope))
     return Subgraph(proj, scope, nodes, info, name, members=set(nodes))
 
@@ -509,7 +545,7 @@ def _select_around(store: Store, proj: Projection, scope: Scope, root: str) -> S
         raise PactgraphError(Kind.NOT_FOUND, f"{proj.label(root)} is not linked to anything in the graph")
     view = _filtered_view(proj, scope)
     reached = set(nx.single_source_shortest_path_length(view, root, cutoff=scope.depth))
-    info = node_info(store, reached)
+    info = details_of(proj, store, reached)
     if scope.filtered:
         # Nodes outside the date or status go, and with them what was reached only through them.
         valid = {n for n in reached if n == root or _node_ok(proj, n, info.get(n), scope)}
@@ -536,7 +572,7 @@ def _select_paths(store: Store, proj: Projection, scope: Scope, q: PathQuery) ->
         proj,
         scope,
         sorted(nodes),
-        node_info(store, nodes),
+        details_of(proj, store, nodes),
         name + _suffix(scope),
         q.target,
         nodes,

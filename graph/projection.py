@@ -129,6 +129,7 @@ class Projection:
     source_dates: dict[str, str] = field(default_factory=dict)
     exclusive_sources: set[str] = field(default_factory=set)
     term_counts: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # (ISO alpha-3, Wikidata)
     # Filled by `prepare()`: per node pair (the edge's data dict, key "meta") a tuple of Meta
     # aligned with "facts", and the local names of every predicate, for path queries.
     predicates: frozenset[str] = field(default_factory=frozenset, repr=False, compare=False)
@@ -245,6 +246,8 @@ class _Data:
         self.ongoing: dict[str, str] = {}
         self.exclusive: set[str] = set()  # sources whose end dates are exclusive
         self.published: dict[str, tuple[int, int, str]] = {}  # a source's best date: (rank, day, value)
+        self.iso: dict[str, str] = {}  # ISO 3166-1 alpha-3 code, least value wins
+        self.wikidata: dict[str, str] = {}
 
     def feed(self, s: str, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> None:
         """Take one statement about `s` (an update's reads)."""
@@ -273,6 +276,10 @@ class _Data:
         elif kind == "rule":
             if type(o) is _NAMED and o.value == _EXCLUSIVE:
                 self.exclusive.add(s)
+        elif kind == "iso":
+            _least_into(self.iso, s, o.value)
+        elif kind == "wikidata":
+            _least_into(self.wikidata, s, o.value)
         else:
             _published_into(self.published, s, _SOURCE_DATES.index(p), o.value)
 
@@ -288,6 +295,8 @@ _FEED: dict[str, str] = {
     str(PG.quote): "quote",
     str(PG.ongoingAsOf): "ongoing",
     str(PG.endRule): "rule",
+    str(PG.isoAlpha3): "iso",
+    str(PG.wikidataId): "wikidata",
     **{p: "published" for p in _SOURCE_DATES},
 }
 
@@ -394,6 +403,9 @@ def _read_all(store: Store) -> _Data:
     for rank, prop in enumerate(_SOURCE_DATES):
         for n, v in _select(store, f"SELECT ?n ?d WHERE {{ ?n <{prop}> ?d }}", ("n", "d")):
             _published_into(d.published, n, rank, v)
+    for prop, into in ((PG.isoAlpha3, d.iso), (PG.wikidataId, d.wikidata)):
+        for n, v in _select(store, f"SELECT ?n ?c WHERE {{ ?n <{prop}> ?c }}", ("n", "c")):
+            _least_into(into, n, v)
     return d
 
 
@@ -523,7 +535,7 @@ def _schema(store: Store) -> Schema:
 # (start, end, ongoing as of, exclusive end, undated, known from, first day, last day, status,
 #  sources, quote, event-dated, timed — whether it holds the time of the facts it touches).
 Record = tuple[Any, ...]
-_DEFAULT: Record = (None, None, None, False, False, None, 0, _NEVER, "confirmed", (), None, False, False)
+_DEFAULT: Record = (None, None, None, False, False, None, 0, _NEVER, None, (), None, False, False)
 _RANK_NAME = {rank: STATUS_NAME[iri] for iri, rank in STATUS_RANK.items()}
 
 
@@ -565,7 +577,7 @@ def _record(
     first, last = _days(start, end, exclusive, until is not None, undated, known)
     timed = start is not None or end is not None or until is not None or rank is not None
     event = any(n in dates[p] for p in _EVENT_DATES)
-    status = _RANK_NAME[rank] if rank is not None else "confirmed"
+    status = _RANK_NAME[rank] if rank is not None else None  # none stated: read as confirmed
     return (
         start,
         end,
@@ -585,6 +597,7 @@ def _record(
 
 def _edge(s: str, p: str, o: str, graph: str, rec: Record, term: str) -> tuple[Edge, Meta]:
     start, end, until, exclusive, undated, known, first, last, status, cited, quote, event, _ = rec
+    status = status or "confirmed"
     edge = _new_edge(
         s,
         p,
@@ -685,6 +698,9 @@ def _build(store: Store) -> Projection:
     for n, (_rank, text) in d.label.items():
         labels[intern(n)] = text
     proj.exclusive_sources = d.exclusive
+    for n in set(d.iso) | set(d.wikidata):
+        if n in classes:
+            proj.codes[n] = (d.iso.get(n), d.wikidata.get(n))
     published = proj.source_dates = {n: v for n, (_rank, _day, v) in d.published.items()}
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}
     holders = set(d.status) | set(d.ongoing) | set(d.sources) | set(d.quote)
@@ -831,6 +847,7 @@ class _Update:
             source_dates=dict(old.source_dates),
             exclusive_sources=set(old.exclusive_sources),
             term_counts=dict(old.term_counts),
+            codes=dict(old.codes),
         )
         self.copied: set[str] = set()  # nodes whose neighbour dict is this projection's own
 
@@ -894,6 +911,11 @@ class _Update:
                 hub, actor = schema.kind(cls)
                 (new.hubs.add if hub else new.hubs.discard)(n)
                 (new.actors.add if actor else new.actors.discard)(n)
+            codes = (data.iso.get(n), data.wikidata.get(n))
+            if cls is not None and codes != (None, None):
+                new.codes[n] = codes
+            else:
+                new.codes.pop(n, None)
             old_rec = new.records.get(n, _DEFAULT)
             rec = _record(n, data, new.exclusive_sources, new.source_dates, shared) if cls else _DEFAULT
             if rec == _DEFAULT:

@@ -269,6 +269,11 @@ def _projection_data(proj: Projection) -> dict[str, Any]:
         "actors": ix.many(proj.actors),
         "made": ix.many(proj.made),
         "node_days": [ix.many(proj.node_days), [list(d) for d in zip(*proj.node_days.values(), strict=True)]],
+        "codes": [
+            ix.many(proj.codes),
+            ix.many(c[0] for c in proj.codes.values()),
+            ix.many(c[1] for c in proj.codes.values()),
+        ],
         "source_dates": proj.source_dates,
         "exclusive_sources": sorted(proj.exclusive_sources),
         "term_counts": proj.term_counts,
@@ -376,6 +381,13 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
         source_dates={str(k): str(v) for k, v in data["source_dates"].items()},
         exclusive_sources={str(n) for n in data["exclusive_sources"]},
         term_counts={str(k): int(v) for k, v in data["term_counts"].items()},
+        codes=dict(
+            zip(
+                texts(data["codes"][0]),
+                zip(texts(data["codes"][1]), texts(data["codes"][2]), strict=True),
+                strict=True,
+            )
+        ),
     )
     proj.predicates = _predicates(proj.term_counts, proj.readings)
     proj._prepared = True

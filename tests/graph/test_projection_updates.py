@@ -173,6 +173,7 @@ def differences(updated: Projection, fresh: Projection) -> list[Any]:
         "source_dates",
         "exclusive_sources",
         "term_counts",
+        "codes",
         "predicates",
     ):
         mine, theirs = getattr(updated, name), getattr(fresh, name)
