@@ -102,7 +102,9 @@ class AppState:
                 log.exception("updating the name index failed; rebuilding it")
                 names = NameIndex.build(self.store)
             self._names, self._names_version = names, names.version
-        gc.freeze()  # what was made is kept: out of the cyclic collector's sight, as `_settle` does
+        # No gc.freeze() here (as `_settle` does after a build): the writer's own garbage, cycles
+        # included, is not collected yet, and frozen it would never be. What an update makes is
+        # small; the bulk of the projection stays frozen from the build or the snapshot's load.
         self._want_save()
 
     def start_saving(self) -> None:
