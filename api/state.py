@@ -91,17 +91,21 @@ class AppState:
 
     def _changed(self, change: Change) -> None:
         """A write was made through the store (called in the writer's thread, under its lock)."""
+        rebuilds = self.projections.rebuilds
         self.projections.changed(change)
+        rebuilt = self.projections.rebuilds != rebuilds
         names = self._names
         if names is not None and names.version != change.version:
             try:
                 names = names.update(self.store, change)
             except NeedsRebuild:
-                names = NameIndex.build(self.store)
+                names, rebuilt = NameIndex.build(self.store), True
             except Exception:  # never the write's failure: a rebuild is always right
                 log.exception("updating the name index failed; rebuilding it")
-                names = NameIndex.build(self.store)
+                names, rebuilt = NameIndex.build(self.store), True
             self._names, self._names_version = names, names.version
+        if rebuilt:  # millions of new objects, as at start: out of the collector's sight
+            _settle(replaced=True)
         # No gc.freeze() here (as `_settle` does after a build): the writer's own garbage, cycles
         # included, is not collected yet, and frozen it would never be. What an update makes is
         # small; the bulk of the projection stays frozen from the build or the snapshot's load.
@@ -201,6 +205,8 @@ class AppState:
     def projection(self) -> Projection:
         """The entity graph of the store's current version (while a write is being made, the one
         of the write before: readers never wait for a write)."""
+        if self._following:  # kept in step by `_changed`: nothing to build or settle here
+            return self.projections.get()
         before = self.projections.current
         proj = self.projections.get()
         if proj is not before:
