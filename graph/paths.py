@@ -471,10 +471,11 @@ def find_paths(proj: Projection, q: PathQuery) -> dict[str, Any]:
         # The lightest paths come first; among a few more candidates than asked for, equal
         # lengths are ordered by how plainly they read (fewer clauses), then by crowding, then text,
         # so the answer does not depend on the order the store returned edges in.
-        candidates = [
-            _explain(proj, nodes, search)
-            for nodes in search.shortest(source, q.target, q.max_hops, q.limit * 4, toward)
-        ]
+        found = search.shortest(source, q.target, q.max_hops, q.limit * 4, toward)
+        # Hops decide first: a path longer than the limit-th shortest is never shown, so it is not
+        # explained (telling a path is most of a short query's time).
+        most = sorted(len(nodes) for nodes in found)[q.limit - 1] if len(found) > q.limit else math.inf
+        candidates = [_explain(proj, nodes, search) for nodes in found if len(nodes) <= most]
         candidates.sort(key=lambda p: (p["hops"], p["clauses"], p["crowding"], p["text"]))
         results[source] = [_public(p) for p in candidates[: q.limit]]
     return {
