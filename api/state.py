@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 log = logging.getLogger("pactgraph.serve")
 SAVE_LIMIT = 600  # seconds a snapshot save may take before it is stopped
-SAVE_QUIET = 0.5  # seconds without a write before the snapshot is saved
+SAVE_QUIET = 5.0  # seconds without a write before the snapshot is saved (a burst is saved once)
 
 
 def _settle(replaced: bool) -> None:
@@ -182,6 +182,7 @@ class AppState:
         if pid == 0:  # the child: save, then leave without running the server's exit code
             code = 1
             try:
+                os.nice(10)  # the server's requests first: the save can wait for a core
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)

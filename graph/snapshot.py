@@ -6,11 +6,12 @@ only when the store's durable generation (graph/store.py) is the one it was made
 code, ontology and format are the ones that made it. Anything else means rebuild.
 
 The file is `PATH.pactgraph/snapshot` beside the store: one line of JSON (the header: format,
-code, ontology, generation, and the SHA-256 and size of the payload), then the payload, JSON
-(orjson) of plain lists, numbers and strings: reading it runs no code, whatever the file
-holds. A payload whose checksum differs from its header's, or that is not what this code
-writes, is not used: the start builds again, and says why in the log. Written to a temp file,
-fsynced and renamed: one snapshot at most. (The checksum finds damage and careless edits, not
+code, ontology, generation, and the SHA-256 and size of the payload), then the payload: JSON
+(orjson) of plain lists, numbers and strings, a newline, and columns of 32-bit integers (the
+projection's, which the JSON counts): reading it runs no code, whatever the file holds. A
+payload whose checksum differs from its header's, or that is not what this code writes, is not
+used: the start builds again, and says why in the log. Written to a temp file, fsynced and
+renamed: one snapshot at most. (The checksum finds damage and careless edits, not
 a forger: whoever can write that folder can write the store beside it too.)
 """
 
@@ -22,6 +23,8 @@ import logging
 import os
 import sys
 import time
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate, pairwise, repeat
@@ -46,7 +49,7 @@ from pactgraph.graph.projection import (
 from pactgraph.graph.store import Store
 from pactgraph.ontology import ONTOLOGY_PATH
 
-FORMAT = 2
+FORMAT = 3
 """Raise when the payload's layout changes in a way the source hash would not catch."""
 FILE_NAME = "snapshot"
 _OLD_FILES = ("snapshot.pickle",)  # earlier formats: never read, removed by the next save
@@ -62,7 +65,7 @@ _SOURCES = ("projection.py", "names.py", "dates.py", "labels.py", "snapshot.py")
 def code_tag() -> str:
     """A hash of the format, the building code, the ontology file and the runtime that wrote it."""
     h = hashlib.sha256()
-    h.update(f"{FORMAT}|{sys.version_info[:2]}|networkx {nx.__version__}|".encode())
+    h.update(f"{FORMAT}|{sys.version_info[:2]}|{sys.byteorder}|networkx {nx.__version__}|".encode())
     here = Path(__file__).parent
     for name in _SOURCES:
         h.update((here / name).read_bytes())
@@ -125,9 +128,11 @@ def load(store: Store) -> Snapshot | None:
             log.warning("the snapshot at %s does not match its checksum (damaged or altered): building", path)
             return None
         version = store.version
-        data = orjson.loads(payload)
+        cut = payload.index(b"\n")
+        data = orjson.loads(payload[:cut])
+        columns = _Read(memoryview(payload)[cut + 1 :], data["columns"])
         snap = Snapshot(
-            _projection(data["projection"], version), NameIndex.from_state(data["names"], version)
+            _projection(data["projection"], version, columns), NameIndex.from_state(data["names"], version)
         )
     except Exception as exc:  # a payload this code did not write: rebuild
         log.warning("cannot load the snapshot at %s (%s: %s): building", path, type(exc).__name__, exc)
@@ -157,7 +162,9 @@ def save(store: Store, generation: str, projection: Projection, names: NameIndex
     started = time.perf_counter()
     tmp = path.with_name(f"{FILE_NAME}.{os.getpid()}.tmp")
     try:
-        payload = orjson.dumps({"projection": _projection_data(projection), "names": names.to_state()})
+        columns = _Columns()
+        doc = {"projection": _projection_data(projection, columns), "names": names.to_state()}
+        payload = orjson.dumps({**doc, "columns": columns.counts()}) + b"\n" + columns.blob()
         header = {**_tags(generation), "sha256": hashlib.sha256(payload).hexdigest(), "size": len(payload)}
         path.parent.mkdir(exist_ok=True)
         for old in path.parent.glob(f"{FILE_NAME}.*.tmp"):
@@ -216,7 +223,56 @@ class _Strings:
 _FACT_COLUMNS = 16  # an Edge's 14 fields, then its first and last day
 
 
-def _projection_data(proj: Projection) -> dict[str, Any]:
+class _Columns:
+    """The integer columns of a payload, written after its JSON as 32-bit integers."""
+
+    def __init__(self) -> None:
+        self.parts: list[array[int]] = []
+
+    def put(self, values: Iterable[int]) -> int:
+        self.parts.append(array("i", values))
+        return len(self.parts) - 1
+
+    def ragged(self, lists: Iterable[list[int]]) -> list[int]:
+        """Lists of integers as two columns: all of them in a row, and each one's length."""
+        lengths: list[int] = []
+        flat = array("i")
+        for values in lists:
+            lengths.append(len(values))
+            flat.extend(values)
+        self.parts.append(flat)
+        return [len(self.parts) - 1, self.put(lengths)]
+
+    def counts(self) -> list[int]:
+        return [len(a) for a in self.parts]
+
+    def blob(self) -> bytes:
+        return b"".join(a.tobytes() for a in self.parts)
+
+
+class _Read:
+    """The integer columns of a payload, read as `_Columns` wrote them."""
+
+    def __init__(self, blob: memoryview, counts: list[int]) -> None:
+        self.blob = blob
+        self.offsets = list(accumulate((4 * int(n) for n in counts), initial=0))
+        if self.offsets[-1] != len(blob):
+            raise BadSnapshot("the columns do not fill the payload")
+
+    def get(self, i: int) -> array[int]:
+        values = array("i")
+        values.frombytes(self.blob[self.offsets[i] : self.offsets[i + 1]])
+        return values
+
+    def ragged(self, ids: list[int]) -> list[array[int]]:
+        flat, lengths = self.get(ids[0]), self.get(ids[1])
+        ends = list(accumulate(lengths, initial=0))
+        if ends[-1] != len(flat):
+            raise BadSnapshot("a ragged column's lengths do not add up")
+        return [flat[a:b] for a, b in pairwise(ends)]
+
+
+def _projection_data(proj: Projection, out: _Columns) -> dict[str, Any]:
     proj.prepare()
     if proj.schema is None:
         raise BadSnapshot("a projection assembled by hand is not saved")
@@ -255,24 +311,25 @@ def _projection_data(proj: Projection) -> dict[str, Any]:
     for i in (3, 4, 11, 12):
         records[i] = [int(b) for b in records[i]]
     records[9] = [cited.setdefault(t, len(cited)) for t in records[9]]
+    days = list(zip(*proj.node_days.values(), strict=True)) or [(), ()]
     return {
-        "nodes": nodes,
-        "neighbours": neighbours,
-        "pairs": pairs,
-        "sizes": sizes,
-        "facts": columns,
-        "records": [ix.many(proj.records), records],
-        "cited": [ix.many(t) for t in cited],
-        "labels": [ix.many(proj.labels), list(proj.labels.values())],
-        "classes": [ix.many(proj.classes), ix.many(proj.classes.values())],
-        "hubs": ix.many(proj.hubs),
-        "actors": ix.many(proj.actors),
-        "made": ix.many(proj.made),
-        "node_days": [ix.many(proj.node_days), [list(d) for d in zip(*proj.node_days.values(), strict=True)]],
+        "nodes": out.put(nodes),
+        "neighbours": out.ragged(neighbours),
+        "pairs": out.ragged(pairs),
+        "sizes": out.put(sizes),
+        "facts": [out.put(c) for c in columns],
+        "records": [out.put(ix.many(proj.records)), [out.put(c) for c in records]],
+        "cited": out.ragged([ix.many(t) for t in cited]),
+        "labels": [out.put(ix.many(proj.labels)), list(proj.labels.values())],
+        "classes": [out.put(ix.many(proj.classes)), out.put(ix.many(proj.classes.values()))],
+        "hubs": out.put(ix.many(proj.hubs)),
+        "actors": out.put(ix.many(proj.actors)),
+        "made": out.put(ix.many(proj.made)),
+        "node_days": [out.put(ix.many(proj.node_days)), out.put(days[0]), out.put(days[1])],
         "codes": [
-            ix.many(proj.codes),
-            ix.many(c[0] for c in proj.codes.values()),
-            ix.many(c[1] for c in proj.codes.values()),
+            out.put(ix.many(proj.codes)),
+            out.put(ix.many(c[0] for c in proj.codes.values())),
+            out.put(ix.many(c[1] for c in proj.codes.values())),
         ],
         "source_dates": proj.source_dates,
         "exclusive_sources": sorted(proj.exclusive_sources),
@@ -288,31 +345,32 @@ def _projection_data(proj: Projection) -> dict[str, Any]:
     }
 
 
-def _projection(data: dict[str, Any], version: int) -> Projection:
+def _projection(data: dict[str, Any], version: int, columns: _Read) -> Projection:
     table: list[str | None] = data["strings"]
     if table[:1] != [None] or not all(type(s) is str for s in table[1:]):
         raise BadSnapshot("the string table is not one this code writes")
     get = table.__getitem__
+    col = columns.get
 
-    def texts(ids: list[int]) -> Any:
-        return map(get, ids)
+    def texts(i: int) -> Any:
+        return map(get, col(i))
 
-    cited = [tuple(map(get, t)) for t in data["cited"]]
-    c = data["facts"]
-    if len(c) != _FACT_COLUMNS or len({len(col) for col in c}) != 1:
+    cited = [tuple(map(get, t)) for t in columns.ragged(data["cited"])]
+    c = [col(i) for i in data["facts"]]
+    if len(c) != _FACT_COLUMNS or len({len(column) for column in c}) != 1:
         raise BadSnapshot("the facts' columns differ in length")
     edges = list(
         map(
             _TUPLE_NEW,
             repeat(Edge),
             zip(
-                *(texts(c[i]) for i in range(7)),
+                *(map(get, c[i]) for i in range(7)),
                 map(cited.__getitem__, c[7]),
-                texts(c[8]),
+                map(get, c[8]),
                 map(bool, c[9]),
                 map(bool, c[10]),
-                texts(c[11]),
-                texts(c[12]),
+                map(get, c[11]),
+                map(get, c[12]),
                 map(bool, c[13]),
                 strict=True,
             ),
@@ -324,15 +382,19 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
     terms = {i: _term_of(table[i] or "") for i in set(c[1])}
     metas = list(zip(map(ranks.__getitem__, c[5]), c[14], c[15], map(terms.__getitem__, c[1]), strict=True))
     metas = list(map(_METAS.setdefault, metas, metas))
-    offsets = list(accumulate(data["sizes"], initial=0))
+    del c
+    offsets = list(accumulate(col(data["sizes"]), initial=0))
     if offsets[-1] != len(edges):
         raise BadSnapshot("the pairs do not cover the facts")
     pair_data = [{"facts": edges[a:b], "meta": tuple(metas[a:b])} for a, b in pairwise(offsets)]
+    del edges, metas
     pair = pair_data.__getitem__
     nodes = list(texts(data["nodes"]))
     adj = {
-        n: dict(zip(texts(mine), map(pair, theirs), strict=True))
-        for n, mine, theirs in zip(nodes, data["neighbours"], data["pairs"], strict=True)
+        n: dict(zip(map(get, mine), map(pair, theirs), strict=True))
+        for n, mine, theirs in zip(
+            nodes, columns.ragged(data["neighbours"]), columns.ragged(data["pairs"]), strict=True
+        )
     }
     g = _Graph()
     g._adj = adj
@@ -346,26 +408,28 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
     )
     readings = {str(k): (str(v[0]), str(v[1])) for k, v in data["readings"].items()}
     keys, values = data["labels"]
-    owners, r = data["records"]
-    if len(r) != len(_DEFAULT):
+    owners, r_ids = data["records"]
+    if len(r_ids) != len(_DEFAULT):
         raise BadSnapshot("records of another shape")
+    r = [col(i) for i in r_ids]
     records = zip(
-        texts(r[0]),
-        texts(r[1]),
-        texts(r[2]),
+        map(get, r[0]),
+        map(get, r[1]),
+        map(get, r[2]),
         map(bool, r[3]),
         map(bool, r[4]),
-        texts(r[5]),
+        map(get, r[5]),
         r[6],
         r[7],
-        texts(r[8]),
+        map(get, r[8]),
         map(cited.__getitem__, r[9]),
-        texts(r[10]),
+        map(get, r[10]),
         map(bool, r[11]),
         map(bool, r[12]),
         strict=True,
     )
-    day_nodes, days = data["node_days"]
+    day_nodes, firsts, lasts = data["node_days"]
+    code_nodes, isos, qids = data["codes"]
     proj = Projection(
         version=version,
         graph=g,
@@ -374,20 +438,14 @@ def _projection(data: dict[str, Any], version: int) -> Projection:
         readings=readings,
         hubs=set(texts(data["hubs"])),
         actors=set(texts(data["actors"])),
-        node_days=dict(zip(texts(day_nodes), zip(*days, strict=True), strict=True)) if days else {},
+        node_days=dict(zip(texts(day_nodes), zip(col(firsts), col(lasts), strict=True), strict=True)),
         schema=schema,
         made=set(texts(data["made"])),
         records=dict(zip(texts(owners), records, strict=True)),
         source_dates={str(k): str(v) for k, v in data["source_dates"].items()},
         exclusive_sources={str(n) for n in data["exclusive_sources"]},
         term_counts={str(k): int(v) for k, v in data["term_counts"].items()},
-        codes=dict(
-            zip(
-                texts(data["codes"][0]),
-                zip(texts(data["codes"][1]), texts(data["codes"][2]), strict=True),
-                strict=True,
-            )
-        ),
+        codes=dict(zip(texts(code_nodes), zip(texts(isos), texts(qids), strict=True), strict=True)),
     )
     proj.predicates = _predicates(proj.term_counts, proj.readings)
     proj._prepared = True

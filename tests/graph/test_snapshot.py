@@ -427,7 +427,7 @@ def test_serve_uses_the_snapshot_until_a_write_over_http(path: Path) -> None:
         _stop(proc)
 
 
-def test_the_snapshot_is_json_with_a_checksum_not_a_pickle(path: Path) -> None:
+def test_the_snapshot_is_json_and_integers_with_a_checksum_not_a_pickle(path: Path) -> None:
     db = open_db(path)
     build_and_save(db)
     file = snapshot.snapshot_path(db)
@@ -436,7 +436,10 @@ def test_the_snapshot_is_json_with_a_checksum_not_a_pickle(path: Path) -> None:
     header = orjson.loads(header_line)
     assert header["format"] == snapshot.FORMAT and header["generation"] == db.generation()
     assert header["size"] == len(payload) and header["sha256"] == hashlib.sha256(payload).hexdigest()
-    assert set(orjson.loads(payload)) == {"projection", "names"}
+    document, columns = payload.split(b"\n", 1)  # JSON, then the integer columns it counts
+    found = orjson.loads(document)
+    assert set(found) == {"projection", "names", "columns"}
+    assert 4 * sum(found["columns"]) == len(columns)
     close(db)
 
 
