@@ -820,6 +820,12 @@ def update(proj: Projection, store: Store, change: Change) -> Projection:
 
 
 class _Update:
+    """One write followed: the nodes it touched (and the facts citing a source whose date or end
+    rule it changed) read again, each one's class, label, codes and record worked out as the build
+    does; then every statement the write changed, and every statement at a node whose class or
+    record changed, made again from what the store now holds; then the made labels of the hubs
+    around all that. `self.new` shares every part it does not change with `self.old`."""
+
     def __init__(self, old: Projection, store: Store, change: Change) -> None:
         old.prepare()
         if old.schema is None:
