@@ -235,6 +235,17 @@ def _name(rng: random.Random, used: set[str]) -> str:
             return name
 
 
+def _real_codes() -> tuple[set[str], set[str]]:
+    """ISO 3166 alpha-3 and alpha-2 codes of present and former states (pycountry)."""
+    import pycountry
+
+    three = {c.alpha_3 for c in pycountry.countries} | {c.alpha_3 for c in pycountry.historic_countries}
+    two = {c.alpha_2 for c in pycountry.countries} | {
+        c.alpha_2 for c in pycountry.historic_countries if hasattr(c, "alpha_2")
+    }
+    return three, two
+
+
 def _code(name: str, n: int, used: set[str], rng: random.Random) -> str:
     """An ISO-like code of n capital letters, from the name's letters where one is free."""
     letters = [c for c in name.upper() if c.isalpha()]
@@ -418,8 +429,9 @@ class Generator:
 
     def _states(self) -> Iterator[Node]:
         names: set[str] = set()
-        codes3: set[str] = set()
-        codes2: set[str] = set()
+        # Never a real state's code: the world's states are `state/<code>`, and on a real state's
+        # IRI they would contradict the bundled data (its label, codes and Wikidata id).
+        codes3, codes2 = _real_codes()
         total = 0.0
         for i in range(self.n_states):
             label = _name(self.rng, names)
