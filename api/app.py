@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             st.start_saving()
             yield
         finally:
+            st.unfollow()
             st.wait_saved(timeout=60)
             st.workers.close()
             st.pool.shutdown(wait=False, cancel_futures=True)

@@ -89,6 +89,12 @@ class AppState:
         self.projections.follow()
         self.store.follow(self._changed)
 
+    def unfollow(self) -> None:
+        """Stop following the store's writes (on shutdown: the store may outlive this app)."""
+        if self._following:
+            self.store.unfollow(self._changed)
+            self._following = False
+
     def _changed(self, change: Change) -> None:
         """A write was made through the store (called in the writer's thread, under its lock)."""
         rebuilds = self.projections.rebuilds

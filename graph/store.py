@@ -616,6 +616,12 @@ class Store:
         with self._write_lock:
             self._followers.append(listener)
 
+    def unfollow(self, listener: Callable[[Change], None]) -> None:
+        """Stop calling `listener` (a server shutting down over a store that stays open)."""
+        with self._write_lock:
+            if listener in self._followers:
+                self._followers.remove(listener)
+
     def _tell(self, failed: bool) -> None:
         changes, self._changes = self._changes, None
         if changes is None:

@@ -203,6 +203,7 @@ def following(store: Store) -> Iterator[AppState]:
     st = AppState(Settings(store=store.url), store, QueryWorkers(store, 1), ProjectionCache(store))
     st.start()
     yield st
+    st.unfollow()
     st.workers.close()
 
 
@@ -255,3 +256,16 @@ def test_an_ontology_write_rebuilds(following: AppState) -> None:
     load_ontology(store)
     assert st.projections.rebuilds == 1
     assert differences(st.projection(), build(store)) == []
+
+
+def test_a_server_that_stops_following_leaves_the_store_as_it_found_it(following: AppState) -> None:
+    """An app over a store that outlives it (tests, an embedding program) lets go on shutdown: its
+    projection stops following, and no write pays for it any more."""
+    st, store = following, following.store
+    before = st.projection()
+    st.unfollow()
+    assert store._followers == []
+    writes.update(
+        store, f"INSERT DATA {{ GRAPH <{GRAPHS[0]}> {{ <{STATES[0]}> a <{PG}State> }} }}", validate=False
+    )
+    assert st.projections.current is before and st.projections.updates == 0
