@@ -318,7 +318,9 @@ def test_unusable_searches_are_bad_input(index: NameIndex, kwargs: dict[str, obj
 def test_unknown_type_lists_the_known_ones(index: NameIndex) -> None:
     err = error(index.search, "Iran", type="Country")
     assert err.kind == Kind.BAD_INPUT
-    assert err.message.startswith("unknown type 'Country'; known types: Actor, Agreement, AgreementParty, Alliance, ")
+    assert err.message.startswith(
+        "unknown type 'Country'; known types: Actor, Agreement, AgreementParty, Alliance, "
+    )
     assert {"State", "Person", "Organisation", "Alliance"} <= set(err.detail["known"])
 
 
