@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         st = AppState(
             settings=cfg,
             store=db,
-            workers=QueryWorkers(db, cfg.query_workers),
+            workers=QueryWorkers(db, cfg.query_workers, cfg.query_memory_mib, cfg.query_queue),
             projections=ProjectionCache(db),
         )
         app.state.pactgraph = st

@@ -69,6 +69,9 @@ def install(app: FastAPI) -> None:
         response = error_response(STATUS.get(exc.kind, 400), exc.message, exc.detail)
         if exc.kind == Kind.TOO_LARGE:  # the rest of the body is unread: close, so the client stops sending
             response.headers["Connection"] = "close"
+        retry_after = getattr(exc, "retry_after", None)  # a busy server says when to come back
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)

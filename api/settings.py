@@ -21,6 +21,19 @@ class Settings:
     result_cache: float = 64.0
     # one log line per request: off by default, it costs a tenth of a cheap request
     access_log: bool = False
+    # MiB each query worker (and each update's evaluation) may grow by; past it, 503. None:
+    # sized to the machine, a quarter of physical RAM shared by the workers, within 256 MiB..8 GiB
+    # (default_query_memory); 0: no limit
+    query_memory: int | None = None
+    # queries that may wait for a busy worker; past it, 503 with Retry-After at once. None: 4 per worker
+    query_queue: int | None = None
+
+    @property
+    def query_memory_mib(self) -> int | None:
+        """The memory limit in force (MiB), or None for none."""
+        if self.query_memory is None:
+            return default_query_memory(self.query_workers)
+        return self.query_memory or None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,6 +47,19 @@ class Settings:
             "query_workers": int(env.get("PACTGRAPH_QUERY_WORKERS", "2")),
             "result_cache": float(env.get("PACTGRAPH_RESULT_CACHE", "64")),
             "access_log": env.get("PACTGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes", "on"),
+            "query_memory": int(env["PACTGRAPH_QUERY_MEMORY"]) if env.get("PACTGRAPH_QUERY_MEMORY") else None,
+            "query_queue": int(env["PACTGRAPH_QUERY_QUEUE"]) if env.get("PACTGRAPH_QUERY_QUEUE") else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def default_query_memory(workers: int) -> int:
+    """MiB per query worker when PACTGRAPH_QUERY_MEMORY is not set: a quarter of the machine's
+    physical memory shared by the workers (the server, the OS and the page cache keep the rest),
+    at least 256 MiB (a useful query needs that much) and at most 8 GiB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError):
+        total = 4096
+    return max(256, min(8192, total // 4 // max(1, workers)))

@@ -32,9 +32,9 @@ from pactgraph.graph.derive import DERIVED, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import rdf_format
 from pactgraph.graph.ingest import SourceInput, _check_batch, context_from
+from pactgraph.graph.sandbox import evaluate_update
 from pactgraph.graph.shacl import Report, unchecked_marks
 from pactgraph.graph.store import DEFAULT_GRAPH, Delta, Store, data_graph
-from pactgraph.graph.update import evaluate
 from pactgraph.ontology import ONTOLOGY_GRAPH, SHAPES_PATH
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -45,9 +45,19 @@ Node = ox.NamedNode | ox.BlankNode
 # --------------------------------------------------------------------------------- entry points
 
 
-def update(store: Store, text: str, *, validate: bool = True) -> Delta:
-    """Run a SPARQL 1.1 Update: worked out as a change (graph/update.py), checked, made."""
-    return commit(store, evaluate(store, text), validate=validate)
+def update(
+    store: Store,
+    text: str,
+    *,
+    validate: bool = True,
+    timeout: float | None = None,
+    memory_mib: int | None = None,
+) -> Delta:
+    """Run a SPARQL 1.1 Update: worked out as a change (graph/update.py), checked, made. The change
+    is worked out in a sandboxed child process (no network, at most `memory_mib` MiB more), killed
+    at `timeout` seconds: then TIMEOUT, and nothing is written (graph/sandbox.py)."""
+    delta = evaluate_update(store, text, timeout, memory_mib)
+    return commit(store, delta, validate=validate)
 
 
 def put_graph(store: Store, graph: URIRef, body: bytes, media_type: str, *, validate: bool = True) -> bool:

@@ -192,7 +192,11 @@ async def update(
         raise PactgraphError(Kind.BAD_INPUT, "no update given")
     refuse_unsafe(text, "update")
     st = state(request)
+    # The update is worked out in a sandboxed child killed at the query time limit (nothing is
+    # written then); the check and the write after it keep the longer bound.
+    timeout, memory = st.settings.query_timeout, st.settings.query_memory_mib
     await st.run(
-        lambda: writes.update(st.store, text, validate=validate), timeout=max(st.settings.query_timeout, 300)
+        lambda: writes.update(st.store, text, validate=validate, timeout=timeout, memory_mib=memory),
+        timeout=max(st.settings.query_timeout, 300),
     )
     return Response(status_code=204)
