@@ -25,9 +25,19 @@ from rdflib.namespace import XSD
 
 from pactgraph.graph.errors import Kind, PactgraphError
 
-_DAY = re.compile(r"^(-?\d{4,})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(-?\d{4,})-(\d{2})$")
-_YEAR = re.compile(r"^(-?\d{4,})$")
+# What pactgraph reads as a date: a year 0001-9999 (all Python's `date` holds), with or without a
+# month and a day, and an optional timezone, read off (the day is the day the source wrote). XSD
+# allows more (year 0000, negative and 5-digit years): the shapes refuse what this does not read,
+# with this same pattern on every date property (ontology/shapes.ttl; tests/reliability/
+# test_edges.py holds them equal), so data that passes the shapes is never read as "no date".
+DATE_PATTERN = (
+    "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})(-[0-9]{2}(-[0-9]{2})?)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+_READABLE = re.compile(DATE_PATTERN)
+_ZONE = re.compile(r"(Z|[+-]\d{2}:\d{2})$")  # a zone always has a colon: never a month or a day
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
 _ONE_DAY = timedelta(days=1)
 
 
@@ -49,9 +59,12 @@ class Period:
 
 @lru_cache(maxsize=1 << 16)
 def parse_period(text: str) -> Period:
-    """Read YYYY-MM-DD, YYYY-MM or YYYY; anything else (2025-13-45) is bad input. (Dates repeat
-    across facts: each text is read once; a Period is immutable.)"""
+    """Read YYYY-MM-DD, YYYY-MM or YYYY (DATE_PATTERN: a timezone is read off); anything else
+    (2025-13-45, 0000, 12345) is bad input. (Dates repeat across facts: each text is read once; a
+    Period is immutable.)"""
     value = text.strip()
+    # Unreadable text is refused below, before any int() of a 20-digit year.
+    value = _ZONE.sub("", value) if _READABLE.match(value) else ""
     try:
         if m := _DAY.match(value):
             day = date(int(m[1]), int(m[2]), int(m[3]))
@@ -66,7 +79,8 @@ def parse_period(text: str) -> Period:
     except ValueError:
         pass
     raise PactgraphError(
-        Kind.BAD_INPUT, f"not a date: {text!r} (use YYYY-MM-DD, YYYY-MM or YYYY, e.g. 2025-01-17)"
+        Kind.BAD_INPUT,
+        f"not a date: {text!r} (use YYYY-MM-DD, YYYY-MM or YYYY, a year from 0001 to 9999, e.g. 2025-01-17)",
     )
 
 

@@ -3,21 +3,26 @@
 Every write is checked against the SHACL shapes on what the store would hold after it and
 refused whole (422, nothing written) when it breaks them (graph/writes.py); `validate=false`
 skips the check and records that in the graph. `?default` is the store's own default graph,
-which queries see as part of theirs (the merge of every graph)."""
+which queries see as part of theirs (the merge of every graph). A Graph Store write carries one
+graph: a quad format (TriG, N-Quads) is refused with 415 and sent to POST /ingest, never read in
+part; a graph IRI the engine would refuse is 400. Reads are serialised by the engine (flat blank
+nodes: no depth of nesting makes them fail)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from rdflib import URIRef
 
 from pactgraph.api.negotiation import documented_200
 from pactgraph.api.state import read_body, require_token, state
 from pactgraph.graph import Kind, PactgraphError, SourceInput, graph_for, ingest, writes
-from pactgraph.graph.formats import CSV, rdf_format
+from pactgraph.graph.formats import CSV, RdfFormat, rdf_format
 from pactgraph.graph.sparql import GRAPH_FORMATS
 from pactgraph.graph.store import DEFAULT_GRAPH
+from pactgraph.ontology import PG
 
 router = APIRouter(tags=["store"])
 
@@ -32,6 +37,10 @@ def _target(graph: str | None, default: str | None) -> URIRef:
     if graph and default is None:
         if not graph.startswith(("http://", "https://", "urn:")):
             raise PactgraphError(Kind.BAD_INPUT, f"graph must be an absolute IRI, not {graph!r}")
+        try:
+            ox.NamedNode(graph)  # the engine's own IRI rules: no space, <>"{}|^` or bad escapes
+        except ValueError as exc:
+            raise PactgraphError(Kind.BAD_INPUT, f"graph is not a valid IRI: {graph!r} ({exc})") from exc
         return URIRef(graph)
     if default is not None and not graph:
         return DEFAULT_GRAPH
@@ -39,10 +48,34 @@ def _target(graph: str | None, default: str | None) -> URIRef:
 
 
 def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "text/turtle").split(";")[0].strip() or "text/turtle"
+    """The body's RDF format. A Graph Store request writes ONE graph: a quad format (TriG,
+    N-Quads) names graphs of its own, so it is refused whole (415) rather than read in part."""
+    media = request.headers.get("content-type", "text/turtle").split(";")[0].strip() or "text/turtle"
+    fmt: RdfFormat = rdf_format(media)
+    if fmt.name in _QUAD_ONLY:
+        raise HTTPException(
+            415,
+            f"{fmt.media_type} is a quad format: a Graph Store request (/store) writes one graph from "
+            "a graph format (Turtle, N-Triples, JSON-LD, RDF/XML); send quads to POST /ingest, "
+            "which keeps the graphs they name. Nothing was written.",
+        )
+    return media
+
+
+_QUAD_ONLY = frozenset({"trig", "nquads"})
+_REFUSED_QUADS: dict[int | str, dict[str, Any]] = {
+    415: {"description": "a quad format (TriG, N-Quads): send it to POST /ingest"}
+}
 
 
 _GRAPH = documented_200()
+_PREFIXES = {
+    "pg": str(PG),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
 
 
 @router.get("/store", summary="Graph Store Protocol: read a graph", responses=_GRAPH)
@@ -60,10 +93,12 @@ async def get_graph(request: Request, graph: GraphParam = None, default: Default
     def read() -> bytes:
         if name != DEFAULT_GRAPH and name not in st.store.graph_names():
             raise PactgraphError(Kind.NOT_FOUND, f"no graph {name}")
-        g = Graph()
-        for t in st.store.graph(name):
-            g.add(t)
-        return g.serialize(format=rdf_format(fmt).rdflib, encoding="utf-8")
+        # The engine's serialisers write blank nodes flat (labels), however deep the data nests
+        # them: rdflib's Turtle writer recursed into each and failed on a few thousand levels.
+        triples = (q.triple for q in st.store.match(graph=ox.NamedNode(str(name))))
+        out = ox.serialize(triples, format=GRAPH_FORMATS[fmt][0], prefixes=_PREFIXES)
+        assert out is not None
+        return out
 
     body = await st.run(read)
     media = GRAPH_FORMATS[fmt][1]
@@ -78,31 +113,38 @@ _WRITE = {"dependencies": [Depends(require_token)], "status_code": 204, "respons
 @router.put(
     "/store",
     summary="Graph Store Protocol: replace a graph",
-    responses={201: {"description": "the graph was created"}},
+    responses={201: {"description": "the graph was created"}, **_REFUSED_QUADS},
     **_WRITE,  # type: ignore[arg-type]
 )
 async def put_graph(
     request: Request, graph: GraphParam = None, default: DefaultParam = None, validate: ValidateParam = True
 ) -> Response:
     name = _target(graph, default)
+    media = _media_type(request)  # before the body: a refused format is not read
     body = await read_body(request)
     st = state(request)
     created = await st.run(
-        lambda: writes.put_graph(st.store, name, body, _media_type(request), validate=validate),
+        lambda: writes.put_graph(st.store, name, body, media, validate=validate),
         timeout=max(st.settings.query_timeout, 300),
     )
     return Response(status_code=201 if created and name != DEFAULT_GRAPH else 204)
 
 
-@router.post("/store", summary="Graph Store Protocol: add to a graph", **_WRITE)  # type: ignore[arg-type]
+@router.post(
+    "/store",
+    summary="Graph Store Protocol: add to a graph",
+    responses=_REFUSED_QUADS,
+    **_WRITE,  # type: ignore[arg-type]
+)
 async def post_graph(
     request: Request, graph: GraphParam = None, default: DefaultParam = None, validate: ValidateParam = True
 ) -> Response:
     name = _target(graph, default)
+    media = _media_type(request)  # before the body: a refused format is not read
     body = await read_body(request)
     st = state(request)
     await st.run(
-        lambda: writes.post_graph(st.store, name, body, _media_type(request), validate=validate),
+        lambda: writes.post_graph(st.store, name, body, media, validate=validate),
         timeout=max(st.settings.query_timeout, 300),
     )
     return Response(status_code=204)

