@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             st.unfollow()
             st.wait_saved(timeout=60)
             st.workers.close()
-            st.pool.shutdown(wait=False, cancel_futures=True)
+            st.shutdown()
             if store is None:
                 db.close()
 

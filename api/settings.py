@@ -21,6 +21,11 @@ class Settings:
     result_cache: float = 64.0
     # one log line per request: off by default, it costs a tenth of a cheap request
     access_log: bool = False
+    # requests that may wait for a busy thread of the server's own work, per lane (lookups and
+    # writes; path searches and exports); past it, 503 with Retry-After at once
+    work_queue: int = 16
+    # partial paths one path query may consider (~150 bytes each): past it, 400 naming the bound
+    path_budget: int = 1_000_000
     # MiB each query worker (and each update's evaluation) may grow by; past it, 503. None:
     # sized to the machine, a quarter of physical RAM shared by the workers, within 256 MiB..8 GiB
     # (default_query_memory); 0: no limit
@@ -47,6 +52,8 @@ class Settings:
             "query_workers": int(env.get("PACTGRAPH_QUERY_WORKERS", "2")),
             "result_cache": float(env.get("PACTGRAPH_RESULT_CACHE", "64")),
             "access_log": env.get("PACTGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes", "on"),
+            "work_queue": int(env.get("PACTGRAPH_WORK_QUEUE", "16")),
+            "path_budget": int(env.get("PACTGRAPH_PATH_BUDGET", "1000000")),
             "query_memory": int(env["PACTGRAPH_QUERY_MEMORY"]) if env.get("PACTGRAPH_QUERY_MEMORY") else None,
             "query_queue": int(env["PACTGRAPH_QUERY_QUEUE"]) if env.get("PACTGRAPH_QUERY_QUEUE") else None,
         }

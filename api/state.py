@@ -6,6 +6,7 @@ import asyncio
 import gc
 import hmac
 import logging
+import math
 import os
 import signal
 import threading
@@ -13,12 +14,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from fastapi import Request
 
 from pactgraph.api.settings import Settings
-from pactgraph.graph import Kind, PactgraphError, Store, snapshot
+from pactgraph.graph import Kind, PactgraphError, Store, deadline, snapshot
 from pactgraph.graph.names import NameIndex
 from pactgraph.graph.projection import Projection, ProjectionCache
 from pactgraph.graph.store import Change, NeedsRebuild
@@ -43,6 +44,58 @@ def _settle(replaced: bool) -> None:
     gc.freeze()
 
 
+LaneName = Literal["work", "search"]
+# Threads per lane: "search" runs what may take a whole time limit (path searches, path exports,
+# neighbourhoods), "work" everything else (lookups, counts, writes), so the first cannot take
+# every thread from the second.
+LANE_THREADS: dict[LaneName, int] = {"work": 4, "search": 2}
+LANE_WHAT: dict[LaneName, str] = {"work": "lookups and writes", "search": "path searches and exports"}
+LATE = 2.0  # seconds a request's work may go on past its deadline before it is logged
+
+
+class Busy(PactgraphError):
+    """Every thread of a lane is busy and its queue is full: 503 at once, with Retry-After."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(Kind.UNAVAILABLE, message)
+        self.retry_after = retry_after  # api/errors.py sends it as the Retry-After header
+
+
+class Lane:
+    """A thread pool for one kind of the server's own work, behind a bounded queue: a request
+    that finds every thread busy and `queue` requests waiting is refused at once."""
+
+    def __init__(self, name: LaneName, threads: int, queue: int) -> None:
+        self.name, self.threads, self.queue = name, threads, queue
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"pactgraph-{name}")
+        self._lock = threading.Lock()
+        self.admitted = 0  # running or waiting
+
+    @property
+    def full(self) -> bool:
+        return self.admitted >= self.threads + self.queue
+
+    def describe(self) -> str:
+        running = min(self.admitted, self.threads)
+        return (
+            f"{LANE_WHAT[self.name]}: {running} of {self.threads} threads busy, "
+            f"{self.admitted - running} of {self.queue} queued (PACTGRAPH_WORK_QUEUE)"
+        )
+
+    def admit(self, limit: float) -> None:
+        with self._lock:
+            if self.full:
+                raise Busy(
+                    f"the server is busy ({self.describe()}); try again shortly",
+                    retry_after=max(1, math.ceil(limit)),  # a waiting request is over by then
+                )
+            self.admitted += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.admitted -= 1
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -50,7 +103,7 @@ class AppState:
     workers: QueryWorkers
     projections: ProjectionCache
     ready: bool = False
-    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+    lanes: dict[LaneName, Lane] = field(default_factory=dict)
     _names: NameIndex | None = None
     _names_version: int = -1
     _following: bool = False
@@ -62,6 +115,20 @@ class AppState:
     _closing: bool = False
     _saved_version: int = -1
     _save_cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self) -> None:
+        if not self.lanes:
+            queue = self.settings.work_queue
+            self.lanes = {name: Lane(name, n, queue) for name, n in LANE_THREADS.items()}
+
+    def busy(self) -> str | None:
+        """Why the server cannot take more work now (a lane's threads and queue are full), or None."""
+        full = [lane.describe() for lane in self.lanes.values() if lane.full]
+        return "; ".join(full) or None
+
+    def shutdown(self) -> None:
+        for lane in self.lanes.values():
+            lane.pool.shutdown(wait=False, cancel_futures=True)
 
     def start(self) -> None:
         """Make the projection and the name index of the store as it is: from the snapshot saved
@@ -231,19 +298,45 @@ class AppState:
         _settle(replaced)
         return self._names
 
-    async def run(self, work: Callable[[], T], timeout: float | None = None) -> T:
-        """Run pactgraph's own store work (bounded lookups, writes) off the event loop under a
-        deadline; 503 when it passes. User SPARQL goes to `workers`, which can be killed."""
-        loop = asyncio.get_running_loop()
+    async def run(self, work: Callable[[], T], timeout: float | None = None, lane: LaneName = "work") -> T:
+        """Run pactgraph's own store work (bounded lookups, path searches, writes) off the event
+        loop under a deadline the work itself checks (graph/deadline.py); user SPARQL goes to
+        `workers`, which can be killed. A full lane is a 503 at once (`Busy`, with Retry-After);
+        time in its queue counts. Past the deadline the answer waits for the work to be over:
+        it stops at its next check (TIMEOUT, 503: nothing written, no thread left running), or
+        it was a write past its commit point, which lands and is answered as such."""
         limit = self.settings.query_timeout if timeout is None else timeout
+        chosen = self.lanes[lane]
+        chosen.admit(limit)
+        bound = deadline.Deadline(limit)
+
+        def call() -> T:
+            try:
+                with deadline.bounded(bound):
+                    bound.check()  # the time spent waiting for a thread counts
+                    return work()
+            finally:
+                chosen.leave()
+
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self.pool, work), limit)
+            future = asyncio.wrap_future(chosen.pool.submit(call))
+        except RuntimeError:  # the pool is shut down: the server is stopping
+            chosen.leave()
+            raise PactgraphError(Kind.UNAVAILABLE, "the server is shutting down") from None
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError:
-            raise PactgraphError(
-                Kind.TIMEOUT,
-                f"the query ran past the time limit of {limit:g} s (PACTGRAPH_QUERY_TIMEOUT); "
-                "narrow it with LIMIT or more specific patterns",
-            ) from None
+            bound.cancel()
+        except asyncio.CancelledError:
+            bound.cancel()  # the request is gone: its work stops at its next check
+            raise
+        over = time.monotonic()
+        try:
+            return await future
+        finally:
+            late = time.monotonic() - over
+            if late > LATE:
+                log.warning("work of a request went on %.1f s past its deadline before it stopped", late)
 
 
 def state(request: Request) -> AppState:

@@ -36,7 +36,7 @@ from rdflib.term import Node
 
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import RDF_FORMATS
-from pactgraph.graph.paths import MAX_HOPS, STATUSES, PathQuery, find_paths
+from pactgraph.graph.paths import BUDGET, MAX_HOPS, STATUSES, PathQuery, find_paths
 from pactgraph.graph.projection import OPEN_END, Edge, Projection, fact_days, holds_on
 from pactgraph.graph.store import _STAGING, Store
 from pactgraph.ontology import GRAPH_BASE, PG
@@ -525,10 +525,11 @@ def _suffix(scope: Scope) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def select(store: Store, proj: Projection, scope: Scope) -> Subgraph:
-    """The subgraph a scope asks for, with the node details the writers need."""
+def select(store: Store, proj: Projection, scope: Scope, budget: int = BUDGET) -> Subgraph:
+    """The subgraph a scope asks for, with the node details the writers need (a path query's
+    search bounded by `budget` partial paths: graph/paths.py `find_paths`)."""
     if scope.paths is not None:
-        return _select_paths(store, proj, scope, scope.paths)
+        return _select_paths(store, proj, scope, scope.paths, budget)
     if scope.around is not None:
         return _select_around(store, proj, scope, scope.around)
     name = "pactgraph" + _suffix(scope)
@@ -554,8 +555,8 @@ def _select_around(store: Store, proj: Projection, scope: Scope, root: str) -> S
     return Subgraph(proj, scope, sorted(reached), info, name + _suffix(scope), root, set(reached))
 
 
-def _select_paths(store: Store, proj: Projection, scope: Scope, q: PathQuery) -> Subgraph:
-    result = find_paths(proj, q)
+def _select_paths(store: Store, proj: Projection, scope: Scope, q: PathQuery, budget: int) -> Subgraph:
+    result = find_paths(proj, q, budget)
     nodes: set[str] = {*q.sources, q.target}
     chosen: set[tuple[str, str, str]] = set()
     found = [p for group in result["paths"] for p in group["paths"]]

@@ -23,6 +23,7 @@ from typing import Any
 
 import networkx as nx
 
+from pactgraph.graph import deadline
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.labels import HUB_VERBS, TENURE_OF_STATE
 from pactgraph.graph.projection import Edge, Meta, Projection
@@ -31,6 +32,11 @@ from pactgraph.ontology import ENTITY_BASE
 STATUSES = {"confirmed": 3, "reported": 2, "disputed": 1, "denied": 0}
 MAX_HOPS = 8
 MAX_LIMIT = 50
+# Partial paths one query may consider (about 150 bytes each while queued): a search between
+# far-apart, thinly linked nodes at 8 hops otherwise grows by hundreds of MB a second. Ordinary
+# queries stay far below (4 hops: a few thousand; 8 hops between states, 50 paths: ~50,000).
+BUDGET = 1_000_000
+_CHECK_EVERY = 255  # the deadline is read every 256 steps of the search (a mask)
 
 # A source's record of a party to an agreement or a member of an organisation (issue 15): what
 # two actors share through their own records (ATOP's alliance 3180, through each one's party
@@ -182,10 +188,12 @@ class _Search:
     """The projection seen through one query's filters, read from networkx's adjacency dicts and
     the facts' pre-computed filter values (`Projection.prepare`): no view, no date parsing."""
 
-    def __init__(self, proj: Projection, q: PathQuery) -> None:
+    def __init__(self, proj: Projection, q: PathQuery, budget: int = BUDGET) -> None:
         proj.prepare()
         self.proj = proj
         self.q = q
+        self.bound = budget
+        self.budget = budget  # partial paths left to consider, over all of the query's searches
         self.index = _index(proj)
         self.adj: dict[str, dict[str, dict[str, Any]]] = proj.graph._adj
         self.ends = {*q.sources, q.target}
@@ -364,6 +372,7 @@ class _Search:
         reached: dict[str, float] = {target: 0.0}
         degrees, weights = self.index.degrees, self.index.weights
         for d in range(1, depth + 1):
+            deadline.check()
             layer: dict[str, float] = {}
             for u in layers[-1]:
                 base = reached[u]
@@ -404,7 +413,11 @@ class _Search:
         metas_ok = self.metas_ok
         degrees, weights = self.index.degrees, self.index.weights
         get_bound, push, pop = bound.get, heapq.heappush, heapq.heappop
+        budget, steps = self.budget, 0
         while heap and len(found) < k:
+            steps += 1
+            if not steps & _CHECK_EVERY:
+                deadline.check()  # a request past its time limit stops here
             _f, g, path = pop(heap)
             u = path[-1]
             if u == target:
@@ -432,13 +445,28 @@ class _Search:
                     )
                 else:
                     candidates = list(ok)
+            budget -= len(candidates)
+            if budget < 0:
+                raise self.over_budget(k)
             du = degrees[u]
             for v in candidates:
                 if v in path or not (every_node or node_ok(v)):
                     continue
                 g2 = g + weights[min(du, degrees[v])]
                 push(heap, (g2 + get_bound(v, beyond), g2, (*path, v)))
+        self.budget = budget
         return found
+
+    def over_budget(self, k: int) -> PactgraphError:
+        q = self.q
+        return PactgraphError(
+            Kind.BAD_INPUT,
+            f"the path search passed its bound of {self.bound:,} partial paths (PACTGRAPH_PATH_BUDGET) "
+            f"before finding {k} candidate paths of at most {q.max_hops} hops: these ends are far apart "
+            "or thinly linked; ask for fewer hops (max_hops) or paths (limit), or narrow the search "
+            "with as_of, status, via or exclude",
+            detail={"bound": "PACTGRAPH_PATH_BUDGET", "partial_paths": self.bound},
+        )
 
 
 def _check_filters(proj: Projection, q: PathQuery) -> None:
@@ -458,16 +486,19 @@ def _check_filters(proj: Projection, q: PathQuery) -> None:
             )
 
 
-def find_paths(proj: Projection, q: PathQuery) -> dict[str, Any]:
-    """Ranked, explained paths from each source to the target, and what the sources share."""
+def find_paths(proj: Projection, q: PathQuery, budget: int = BUDGET) -> dict[str, Any]:
+    """Ranked, explained paths from each source to the target, and what the sources share. The
+    search considers at most `budget` partial paths (BAD_INPUT past it, naming the bound) and
+    stops at the running request's deadline (graph/deadline.py)."""
     _check_filters(proj, q)
     for n in (*q.sources, q.target):
         if n not in proj.graph:
             raise PactgraphError(Kind.NOT_FOUND, f"{proj.label(n)} is not linked to anything in the graph")
-    search = _Search(proj, q)
+    search = _Search(proj, q, budget)
     toward = search.toward(q.target, min(q.max_hops - 1, 2))
     results: dict[str, list[dict[str, Any]]] = {}
     for source in q.sources:
+        deadline.check()
         # The lightest paths come first; among a few more candidates than asked for, equal
         # lengths are ordered by how plainly they read (fewer clauses), then by crowding, then text,
         # so the answer does not depend on the order the store returned edges in.
@@ -673,6 +704,7 @@ def _within(search: _Search, source: str, cutoff: int, keep: set[str] | None = N
     before = {source: source}
     level: list[str] = [source]
     for depth in range(cutoff):
+        deadline.check()
         following: list[str] = []
         last = keep if depth == cutoff - 1 else None
         for v in level:
@@ -724,6 +756,7 @@ def _connections(proj: Projection, facts: _Search, q: PathQuery) -> list[dict[st
             continue
         if len(out) == 25:
             break
+        deadline.check()
         explained = [_public(_explain(proj, _path(r, n), facts)) for r in reach]
         out.append(
             {

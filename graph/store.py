@@ -50,6 +50,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
 from rdflib.query import Result
 from rdflib.term import Identifier, Node
 
+from pactgraph.graph import deadline
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.remote import Endpoint
 
@@ -587,13 +588,18 @@ class Store:
 
         On `oxigraph:` the outermost write removes the durable generation before it starts and
         writes a new one when it is over, committed or not (an aborted write leaves the store
-        as it was, but a new generation is never wrong); a crash in between leaves none."""
-        with self._write_lock:
+        as it was, but a new generation is never wrong); a crash in between leaves none.
+
+        Under a request's deadline (graph/deadline.py) the wait for another write gives up at
+        the deadline, and the deadline is checked once more here, the write's commit point:
+        past it the write is made whatever the time, so a write answered 503 never lands."""
+        with deadline.holding(self._write_lock):
             if not bump:
                 yield
                 return
             outer = self._writes_open == 0
             if outer:
+                deadline.check()  # the commit point: nothing of the write is made yet
                 self._invalidate_generation()
                 self._changes = _Changes() if self._followers else None
             self._writes_open += 1

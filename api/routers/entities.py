@@ -83,4 +83,4 @@ async def neighbourhood(
         sub = select(st.store, st.projection(), Scope(found.iri, depth, None, day, status.lower()))
         return {"data": cytoscape_header(sub), "elements": cytoscape_elements(sub)}
 
-    return await st.run(build)
+    return await st.run(build, lane="search")

@@ -112,10 +112,10 @@ async def export(
             )
         root = names.resolve(around).iri if around is not None else None
         scope = Scope(root, depth, query, day, status.lower())
-        return select(st.store, st.projection(), scope)
+        return select(st.store, st.projection(), scope, st.settings.path_budget)
 
-    sub = await st.run(choose)
-    elements = await st.run(lambda: total(sub, fmt.name))
+    sub = await st.run(choose, lane="search")
+    elements = await st.run(lambda: total(sub, fmt.name), lane="search")
     # What `pactgraph export` reports when it asks a running server (api/readers.py).
     counts = {"X-Pactgraph-Nodes": str(len(sub.nodes))}
     if fmt.name not in RDF_EXPORTS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from pactgraph.api.negotiation import choose, documented_200
 from pactgraph.api.state import state
@@ -26,12 +27,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: store open and data loaded")
+@router.get("/readyz", summary="Readiness: store open, data loaded, and room for more work")
 async def readyz(request: Request) -> Response:
+    """503 while starting, and while the server cannot take more work (`busy`: the threads of its
+    own work and their queue are full, the reason says which); 200 otherwise."""
     st = state(request)
     if not st.ready:
-        return Response('{"status": "starting"}', status_code=503, media_type="application/json")
-    return Response('{"status": "ready"}', media_type="application/json")
+        return JSONResponse({"status": "starting"}, status_code=503)
+    busy = st.busy()
+    if busy is not None:
+        return JSONResponse({"status": "busy", "reason": busy}, status_code=503)
+    return JSONResponse({"status": "ready"})
 
 
 @router.get(

@@ -45,6 +45,6 @@ async def paths(
             tuple(via or ()),
             tuple(exclude or ()),
         )
-        return find_paths(st.projection(), query)
+        return find_paths(st.projection(), query, st.settings.path_budget)
 
-    return await st.run(run)
+    return await st.run(run, lane="search")
