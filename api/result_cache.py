@@ -122,12 +122,14 @@ class ResultCache:
         self.size = 0
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether If-None-Match names this ETag (weak comparison, as RFC 9110 asks for it)."""
+def etag_matches(if_none_match: str | None, etag: str, star: bool = True) -> bool:
+    """Whether If-None-Match names this ETag (weak comparison, as RFC 9110 asks for it). `*`
+    matches any current representation: pass star=False when no answer is held (none was
+    computed, or the query may be a syntax error), since then there is nothing to match."""
     if not if_none_match:
         return False
     for tag in if_none_match.split(","):
         tag = tag.strip()
-        if tag == "*" or tag.removeprefix("W/") == etag:
+        if (tag == "*" and star) or tag.removeprefix("W/") == etag:
             return True
     return False

@@ -15,6 +15,10 @@ class Settings:
     query_timeout: float = 30.0
     max_rows: int = 10_000
     max_body: int = 50 * 1024 * 1024
+    # bytes of one SPARQL query or update text (PACTGRAPH_MAX_QUERY): past it, 413 as soon as it
+    # is known (a declared Content-Length, else while the body is read); well below max_body,
+    # since every query text is read by the safety checks before the engine sees it
+    max_query: int = 1024 * 1024
     load_bundled: bool = True
     query_workers: int = 2
     # MiB of /sparql answers kept (LRU, keyed on the store version); 0 turns the cache off
@@ -49,6 +53,7 @@ class Settings:
             "query_timeout": float(env.get("PACTGRAPH_QUERY_TIMEOUT", "30")),
             "max_rows": int(env.get("PACTGRAPH_MAX_ROWS", "10000")),
             "max_body": int(env.get("PACTGRAPH_MAX_BODY", str(50 * 1024 * 1024))),
+            "max_query": int(env.get("PACTGRAPH_MAX_QUERY", str(1024 * 1024))),
             "query_workers": int(env.get("PACTGRAPH_QUERY_WORKERS", "2")),
             "result_cache": float(env.get("PACTGRAPH_RESULT_CACHE", "64")),
             "access_log": env.get("PACTGRAPH_ACCESS_LOG", "").lower() in ("1", "true", "yes", "on"),

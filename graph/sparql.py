@@ -1,8 +1,10 @@
 """SPARQL as the user writes it: safety checks, then native evaluation and native serialization.
 
 A query or update never reaches the network or the file system: SERVICE and LOAD are refused
-before the engine sees them (the scan skips strings, IRIs and comments, so a label
-containing the word "service" is fine).
+before the engine sees them, in every reading of the text the engine could make (`_read`: the
+scan skips strings, IRIs and comments, so a label containing the word "service" is fine, and it
+reads IRIs with UCHAR escapes as the grammar does). The row limit is counted on the engine's
+output, never on the text's LIMIT; graph answers are cut at it too.
 
 The dataset a query sees follows SPARQL 1.1: the protocol's default-graph-uri / named-graph-uri
 when given (exactly those graphs), else the query's FROM / FROM NAMED, else the store's: the merge
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import re
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -46,40 +49,183 @@ PREFIXES: dict[str, str] = {
 """Prefixes every query and update may use without a PREFIX line (one in the query wins). The
 service description lists them, and GET /sparql/prefixes serves them to the web explorer."""
 
-# Strings (long and short), IRIs and comments: removed before looking for keywords.
+# IRIREF as the grammar has it: only ASCII space and controls end it, not "\s" (U+00A0...), and
+# UCHAR escapes (\uXXXX, \UXXXXXXXX) are part of it; the engine decodes them inside IRIs and
+# strings only (nowhere else: `S\u0045LECT` is a syntax error to it).
+_IRIREF = r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
+# Strings (long and short), IRIs, comments, and a backslash escape in code (a prefixed name's
+# `\#`, `\'`: part of the name, so neither a comment nor a string starts there).
 _OPAQUE = re.compile(
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n\r]|\\.)*"'
     r"|'(?:[^'\\\n\r]|\\.)*'"
-    # IRIREF as the grammar has it: only ASCII space and controls end it, not "\s" (U+00A0...)
-    r"|<[^<>\"{}|^`\\\x00-\x20]*>"
+    r"|" + _IRIREF +
     # a comment ends at a line feed or a carriage return
-    r"|#[^\r\n]*",
+    r"|#[^\r\n]*"
+    r"|\\.",
     re.S,
 )
 
 
-@functools.lru_cache(maxsize=512)
-def _code_of_short(text: str) -> str:
-    return _OPAQUE.sub(" ", text)
-
-
-def _code(text: str) -> str:
-    """The query with strings, IRIs and comments blanked out. Each check of a query needs it;
-    a short query asked again (the common case behind an HTTP endpoint) is blanked once."""
-    return _code_of_short(text) if len(text) <= 4096 else _OPAQUE.sub(" ", text)
-
-
 def _same_length(m: re.Match[str]) -> str:
     text = m.group()
+    if text[0] == "\\":
+        return "__"  # part of a prefixed name: name characters, never syntax
     return " " * len(text) if text[0] == "#" else text[0] + "_" * (len(text) - 2) + text[-1]
 
 
 def masked(text: str) -> str:
     """The text with comments, strings and IRIs blanked in place (same length, same positions),
-    so that its structure can be read without anything inside them looking like syntax."""
+    so that its structure can be read without anything inside them looking like syntax. A `<`
+    that starts a well-formed IRIREF is taken for an IRI here; the safety checks (`_read`) also
+    consider it a comparison."""
     return _OPAQUE.sub(_same_length, text)
+
+
+# ------------------------------------------------------------------------------ the checks' reading
+#
+# A regular reading of SPARQL is ambiguous at `<`: in `FILTER(?a<'>')` the engine reads a
+# comparison and a string, in `?s <http://a/'> ?o` an IRI. A scan that picks one reading can be
+# led to take code for a string or a comment, and miss a SERVICE behind it. The checks follow
+# every reading at once (a small automaton over the lexer's states: code, IRI, four kinds of
+# string, comment) and refuse on what ANY reading finds, so the engine's own reading is always
+# among those checked, whatever it decides at each `<`.
+
+_CODE, _IRI, _S1, _S2, _L1, _L2, _COMMENT = range(7)
+_CODE_STOP = re.compile(r"[<\"'#\\(){}\[\]!]")
+_ENDS = {
+    _S1: re.compile(r"(?:[^'\\\n\r]|\\.)*(?:'|[\n\r]|\Z)", re.S),
+    _S2: re.compile(r'(?:[^"\\\n\r]|\\.)*(?:"|[\n\r]|\Z)', re.S),
+    _L1: re.compile(r"(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)", re.S),
+    _L2: re.compile(r'(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)', re.S),
+}
+_IRI_AT = re.compile(_IRIREF)
+_BANGS = re.compile(r"(?:!(?!\s*=)\s*)+")
+_FLAGGED = re.compile(rb"\x01+")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the checks read of a text: `code` keeps the characters that some reading takes for
+    code (the rest blanked); `keywords` the same but for the inside of a `<…>` read as a
+    comparison (no keyword works there: it holds no space and no brace); `depth` the deepest
+    nesting of brackets and unary `!` of any reading (so at least the engine's)."""
+
+    code: str
+    keywords: str
+    depth: int
+
+
+def _keep(text: str, flags: bytearray) -> str:
+    out: list[str] = []
+    at = 0
+    for m in _FLAGGED.finditer(flags):
+        out.append(" " * (m.start() - at))
+        out.append(text[m.start() : m.end()])
+        at = m.end()
+    out.append(" " * (len(text) - at))
+    return "".join(out)
+
+
+def _read(text: str) -> _Reading:
+    n = len(text)
+    code = bytearray(n)  # 1: code in some reading
+    kw = bytearray(n)  # 1: code, outside a `<…>` read as a comparison
+    deepest = 0
+    # Readings waiting at a position: (state, end of the `<…>` read as code, or -1) -> depth.
+    # Readings that meet (same place, same state) go on as one, keeping the deeper nesting.
+    pending: dict[int, dict[tuple[int, int], int]] = {0: {(_CODE, -1): 0}}
+    heap = [0]
+    memo = [-1, -1]  # the last comment read: where it was entered, where it ends
+    while heap:
+        pos = heapq.heappop(heap)
+        for (state, r_end), depth in pending.pop(pos).items():
+            for nxt, nstate, nr_end, ndepth, peak in _step(text, n, pos, state, r_end, depth, code, kw, memo):
+                deepest = max(deepest, peak)
+                if nxt >= n:
+                    continue
+                here = pending.get(nxt)
+                if here is None:
+                    here = pending[nxt] = {}
+                    heapq.heappush(heap, nxt)
+                key = (nstate, nr_end if nr_end > nxt or nstate == _IRI else -1)
+                here[key] = max(here.get(key, 0), ndepth)
+    return _Reading(_keep(text, code), _keep(text, kw), deepest)
+
+
+def _step(
+    text: str,
+    n: int,
+    pos: int,
+    state: int,
+    r_end: int,
+    depth: int,
+    code: bytearray,
+    kw: bytearray,
+    memo: list[int],
+) -> list[tuple[int, int, int, int, int]]:
+    """One step of one reading from `pos`: where it goes next (position, state, end of the
+    `<…>` it reads as a comparison, depth after the step, deepest within it), marking what it
+    reads as code."""
+    if state == _IRI:  # r_end: where the IRI ends
+        return [(r_end, _CODE, -1, depth, depth)]
+    if state == _COMMENT:
+        # Many readings may enter one long line's comment at different places: find its end once.
+        if not memo[0] <= pos <= memo[1]:
+            found = text.find("\n", pos)
+            found_cr = text.find("\r", pos, found if found >= 0 else n)
+            memo[0], memo[1] = pos, (found_cr if found_cr >= 0 else found if found >= 0 else n)
+        return [(memo[1], _CODE, r_end, depth, depth)]
+    if state != _CODE:
+        end = _ENDS[state].match(text, pos)
+        assert end is not None
+        return [(end.end(), _CODE, r_end, depth, depth)]
+    m = _CODE_STOP.search(text, pos)
+    stop = m.start() if m else n
+    inside = r_end > pos  # in a `<…>` read as a comparison: code, but no keyword starts here
+    if inside:
+        stop = min(stop, r_end)
+    code[pos:stop] = b"\x01" * (stop - pos)
+    if not inside:
+        kw[pos:stop] = b"\x01" * (stop - pos)
+    if stop >= n:
+        return []
+    if stop == r_end:
+        return [(stop, _CODE, -1, depth, depth)]
+    c = text[stop]
+    code[stop] = 1
+    if not inside:
+        kw[stop] = 1
+    if c == "#":
+        return [(stop + 1, _COMMENT, r_end, depth, depth)]
+    if c in "'\"":
+        long = text.startswith(c * 3, stop)
+        state = (_L1 if long else _S1) if c == "'" else (_L2 if long else _S2)
+        return [(stop + (3 if long else 1), state, r_end, depth, depth)]
+    if c == "\\":  # a prefixed name's escape (`ex:a\#b`): the next character belongs to the name
+        code[stop + 1 : stop + 2] = b"\x01"
+        return [(stop + 2, _CODE, r_end, depth, depth)]
+    if c in "([{":
+        return [(stop + 1, _CODE, r_end, depth + 1, depth + 1)]
+    if c in ")]}":
+        return [(stop + 1, _CODE, r_end, max(depth - 1, 0), depth)]
+    if c == "!":
+        # Unary `!` nests in the engine's parser as a bracket does (`!!!…!true` overflows it).
+        bangs = _BANGS.match(text, stop)
+        if bangs is None or bangs.end() == stop:  # `!=`
+            return [(stop + 1, _CODE, r_end, depth, depth)]
+        return [(bangs.end(), _CODE, r_end, depth, depth + bangs.group().count("!"))]
+    # c == "<": an IRI, or a comparison (and then its inside is code)
+    iri = _IRI_AT.match(text, stop)
+    if iri is None:
+        return [(stop + 1, _CODE, r_end, depth, depth)]
+    if not any(ch in "'#\\!([" for ch in text[stop + 1 : iri.end() - 1]):
+        # Read as code, such an inside starts no string, comment or nesting: both readings meet
+        # again after the `>`, and it is no code a keyword could start in.
+        code[stop + 1 : iri.end() - 1] = b"\x01" * (iri.end() - 1 - stop - 1)
+        return [(iri.end(), _CODE, r_end, depth, depth)]
+    return [(stop, _IRI, iri.end(), depth, depth), (stop + 1, _CODE, iri.end() - 1, depth, depth)]
 
 
 _FORBIDDEN = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)(?![\w:])", re.I)
@@ -110,29 +256,30 @@ _RDFLIB_GRAPH = {
 
 
 MAX_NESTING = 200
-_BRACKET = re.compile(r"[(){}\[\]]")
 
 
-def _nesting(code: str) -> int:
-    depth = deepest = 0
-    for m in _BRACKET.finditer(code):
-        depth += 1 if m.group() in "({[" else -1
-        deepest = max(deepest, depth)
-    return deepest
+@functools.lru_cache(maxsize=256)
+def _read_short(text: str) -> _Reading:
+    return _read(text)
+
+
+def _reading(text: str) -> _Reading:
+    """The checks' reading of a text; a short text asked again (the common case behind an HTTP
+    endpoint) is read once."""
+    return _read_short(text) if len(text) <= 4096 else _read(text)
 
 
 def refuse_unsafe(text: str, what: str = "query") -> None:
     """Refuse SERVICE and LOAD, which would make the engine read a URL or a file, and nesting so
-    deep that the engine's recursive parser would overflow its stack (and kill the process)."""
-    code = _code(text)
-    if len(text) <= 4096 and code in _SAFE:
-        return
-    depth = _nesting(code)
-    if depth > MAX_NESTING:
+    deep that the engine's recursive parser would overflow its stack (and kill the process), in
+    any reading of the text the engine could make (`_read`)."""
+    reading = _reading(text)
+    if reading.depth > MAX_NESTING:
         raise PactgraphError(
-            Kind.BAD_INPUT, f"the {what} nests brackets {depth} levels deep; at most {MAX_NESTING} allowed"
+            Kind.BAD_INPUT,
+            f"the {what} nests brackets (or `!`) {reading.depth} levels deep; at most {MAX_NESTING} allowed",
         )
-    m = _FORBIDDEN.search(code)
+    m = _FORBIDDEN.search(reading.keywords)
     if m:
         keyword = m.group(1).upper()
         raise PactgraphError(
@@ -140,15 +287,6 @@ def refuse_unsafe(text: str, what: str = "query") -> None:
             f"{keyword} is refused: a {what} may not read remote endpoints, URLs or files",
             detail={"keyword": keyword, "position": m.start()},
         )
-    if len(text) <= 4096:
-        if len(_SAFE) >= 512:
-            _SAFE.clear()
-        _SAFE.add(code)
-
-
-# Short texts already found safe (what the checks read of them), so a query asked again is
-# not scanned again. Bounded: cleared when full.
-_SAFE: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -364,23 +502,21 @@ def _serialize(
     fmt: str | None,
     max_rows: int | None,
 ) -> Answer:
+    """The engine's result in the asked format. The row limit is counted on what the engine
+    produces, whatever the query's text says (a LIMIT the text seems to end with may be in a
+    comment, a string or a subquery): solutions go through TSV, triples through N-Triples, both
+    one line per row, into a sink that stops the engine's writer past the limit; the engine
+    then writes the asked format from those lines (a parse and a write, cheap next to the
+    evaluation, and the rest of a huge result is never produced)."""
     if isinstance(result, ox.QueryTriples):
-        gfmt, media = _graph_format(fmt)
-        return Answer("graph", result.serialize(format=gfmt) or b"", media)
-    name = _results_name(fmt)
+        return _graph_answer(result, fmt, max_rows)
+    name = _results_name(pick_format(fmt, "select"))
     rfmt, media = SELECT_FORMATS[name]
     if isinstance(result, ox.QueryBoolean):
         return Answer("ask", result.serialize(format=rfmt) or b"", media)
-    bound = None if max_rows is None else _top_limit(query)
-    if max_rows is None or (bound is not None and bound <= max_rows):
-        # No row limit, or the query's own LIMIT is within it: the engine writes the asked
-        # format directly, in one pass.
+    if max_rows is None:
         return Answer("select", result.serialize(format=rfmt) or b"", media)
-    # Otherwise solutions go through TSV first: it is lossless and writes one line per solution
-    # (newlines in literals are escaped), so the engine's own output can be counted and cut at
-    # the row limit without converting a single row in Python; the engine then writes the asked
-    # format (a parse and a write, cheap next to the evaluation).
-    tsv = _tsv_upto(result, max_rows)
+    tsv = _upto(result, ox.QueryResultsFormat.TSV, max_rows + 1)  # the header is a line
     truncated = None
     if tsv.count(b"\n") - 1 > max_rows:
         tsv = tsv[: _line_end(tsv, max_rows + 1) + 1]
@@ -392,24 +528,49 @@ def _serialize(
     return Answer("select", _mark(body, name, truncated), media, truncated)
 
 
-# The query's own top-level LIMIT: the last solution modifiers, optionally followed by a VALUES
-# block (whose braces never nest), after strings, IRIs and comments are blanked. A subquery's
-# LIMIT sits inside braces, which the depth check below rules out.
-_LIMIT_AT_END = re.compile(
-    r"(?<![^\s})])LIMIT\s+(\d+)(?:\s+OFFSET\s+\d+)?\s*(?:VALUES\b[^{}]*\{[^{}]*\}\s*)?$", re.I
-)
+def _graph_answer(result: ox.QueryTriples, fmt: str | None, max_rows: int | None) -> Answer:
+    """A CONSTRUCT/DESCRIBE answer, cut at `max_rows` triples as solutions are."""
+    name = _graph_name(pick_format(fmt, "graph"))
+    gfmt, media = GRAPH_FORMATS[name]
+    if max_rows is None:
+        return Answer("graph", result.serialize(format=gfmt) or b"", media)
+    nt = _upto(result, ox.RdfFormat.N_TRIPLES, max_rows)
+    truncated = None
+    if nt.count(b"\n") > max_rows:
+        nt = nt[: _line_end(nt, max_rows) + 1]
+        truncated = max_rows
+    if name == "ntriples":
+        body = nt
+    else:
+        body = ox.serialize(ox.parse(nt, format=ox.RdfFormat.N_TRIPLES), format=gfmt) or b""
+    return Answer("graph", _mark(body, name, truncated), media, truncated)
 
 
-def _top_limit(query: str) -> int | None:
-    """The LIMIT that bounds the whole query's solutions, when it has one."""
-    code = _code(query)
-    m = _LIMIT_AT_END.search(code)
-    if m is None:
-        return None
-    head = code[: m.start()]
-    if head.count("{") != head.count("}"):
-        return None
-    return int(m.group(1))
+_SPLIT = "\x1e"
+
+
+def both_formats(results: str | None, graph: str | None) -> str:
+    """One `fmt` for `answer` that names a format for each kind of answer (solutions or a
+    boolean; a graph), so that the engine's own result decides which is used: what the text
+    seems to ask is not trusted. None: that kind of answer is not acceptable (406)."""
+    return f"{results or ''}{_SPLIT}{graph or ''}"
+
+
+def pick_format(fmt: str | None, kind: ResultKind) -> str | None:
+    """The format name `fmt` gives for an answer of `kind` (see both_formats)."""
+    if fmt is None or _SPLIT not in fmt:
+        return fmt
+    results, graph = fmt.split(_SPLIT, 1)
+    name = graph if kind == "graph" else results
+    if not name:
+        what = "a graph (CONSTRUCT/DESCRIBE)" if kind == "graph" else "solutions or a boolean"
+        offered = GRAPH_FORMATS if kind == "graph" else SELECT_FORMATS
+        raise PactgraphError(
+            Kind.NOT_ACCEPTABLE,
+            f"the query answers with {what}, which none of the accepted media types or format= "
+            f"can carry; ask for one of {', '.join(offered)}",
+        )
+    return name
 
 
 _VOLATILE = re.compile(r"(?<![\w:?$])(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
@@ -418,7 +579,7 @@ _VOLATILE = re.compile(r"(?<![\w:?$])(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
 def is_volatile(query: str) -> bool:
     """Whether the query's answer may change without the data changing (NOW(), RAND(), UUID(),
     STRUUID(), BNODE(...)): such answers are not worth keeping for the next asker."""
-    return _VOLATILE.search(_code(query)) is not None
+    return _VOLATILE.search(_reading(query).code) is not None
 
 
 def _answer_remote(
@@ -433,6 +594,7 @@ def _answer_remote(
     remote = store.remote
     assert remote is not None
     kind = query_form(query)
+    fmt = pick_format(fmt, kind)
     name = _graph_name(fmt) if kind == "graph" else _results_name(fmt)
     media = (GRAPH_FORMATS[name] if kind == "graph" else SELECT_FORMATS[name])[1]
     text = with_prefixes(query)
@@ -518,12 +680,13 @@ class _LineCap:
         return None
 
 
-def _tsv_upto(result: ox.QuerySolutions, max_rows: int | None) -> bytes:
-    """The solutions as TSV, header included, stopping soon after max_rows + 1 rows."""
-    sink = _LineCap(None if max_rows is None else max_rows + 2)
+def _upto(result: ox.QuerySolutions | ox.QueryTriples, fmt: Any, lines: int) -> bytes:
+    """The result in a line-per-row format (TSV, N-Triples), stopping soon after `lines` + 1
+    lines: the engine's writer is stopped there, so the rest is never produced."""
+    sink = _LineCap(lines + 1)
     with contextlib.suppress(_Enough):
-        result.serialize(cast("IO[bytes]", sink), format=ox.QueryResultsFormat.TSV)
-    return b"".join(sink.parts) or b"\n"
+        result.serialize(cast("IO[bytes]", sink), format=fmt)
+    return b"".join(sink.parts) or (b"\n" if fmt == ox.QueryResultsFormat.TSV else b"")
 
 
 def _line_end(data: bytes, n: int) -> int:
@@ -538,7 +701,10 @@ def _mark(body: bytes, name: str, truncated: int | None) -> bytes:
     """Say inside the document, where its format allows, that the solutions were cut."""
     if truncated is None:
         return body
-    note = f"cut at {truncated} rows (PACTGRAPH_MAX_ROWS); add LIMIT/OFFSET to page through the rest"
+    rows = "triples" if name in GRAPH_FORMATS else "rows"
+    note = f"cut at {truncated} {rows} (PACTGRAPH_MAX_ROWS); add LIMIT/OFFSET to page through the rest"
+    if name in ("turtle", "trig", "ntriples", "nquads"):
+        return b"# " + note.encode() + b"\n" + body
     if name == "json" and body.startswith(b"{"):
         return (
             b'{"truncated":{"max_rows":'
@@ -548,7 +714,7 @@ def _mark(body: bytes, name: str, truncated: int | None) -> bytes:
             + b'"},'
             + body[1:]
         )
-    if name == "xml" and b"?>" in body[:100]:
+    if name in ("xml", "rdfxml") and b"?>" in body[:100]:
         head, _, rest = body.partition(b"?>")
         return head + b"?><!-- " + note.encode() + b" -->" + rest
     return body
@@ -565,11 +731,11 @@ def _answer_rdflib(store: Store, query: str, fmt: str | None, max_rows: int | No
         raise _evaluation_error(exc) from exc
     try:
         if result.type in ("CONSTRUCT", "DESCRIBE"):
-            gname = _graph_name(fmt)
+            gname = _graph_name(pick_format(fmt, "graph"))
             assert result.graph is not None
             body = result.graph.serialize(format=_RDFLIB_GRAPH[gname], encoding="utf-8")
             return Answer("graph", body, GRAPH_FORMATS[gname][1])
-        name = _results_name(fmt)
+        name = _results_name(pick_format(fmt, "select"))
         truncated = None
         if result.type == "SELECT" and max_rows is not None:
             rows = list(result)
@@ -608,17 +774,14 @@ def _graph_name(fmt: str | None) -> str:
     return name
 
 
-def _graph_format(fmt: str | None) -> tuple[ox.RdfFormat, str]:
-    return GRAPH_FORMATS[_graph_name(fmt)]
-
-
 _PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[\w.-]*:\s*|BASE\s+)\s*)*", re.I)
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I)
 
 
 def query_form(text: str) -> ResultKind:
-    """Whether a query answers with solutions, a boolean or a graph (for content negotiation)."""
-    m = _FORM.search(_code(text))
+    """Whether a query answers with solutions, a boolean or a graph, as its text reads (the CLI,
+    the `sparql:` backend). The server's own answers follow the engine's result (both_formats)."""
+    m = _FORM.search(masked(text))
     if not m:
         return "select"
     return {"SELECT": "select", "ASK": "ask"}.get(m.group(1).upper(), "graph")  # type: ignore[return-value]

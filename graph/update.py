@@ -616,6 +616,7 @@ def _modify(view: _View, reader: _Reader, op: _Op) -> None:
         defaults, named = op.using, op.using_named
     elif op.with_graph is not None:
         defaults = [op.with_graph]
+    refuse_unsafe(query, "update")  # what the engine is given is checked, not only the whole text
     try:
         solutions = view.solutions(query, defaults, named)
     except SyntaxError as exc:

@@ -7,12 +7,13 @@ from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from pactgraph.api.negotiation import choose, documented_200
 from pactgraph.api.result_cache import CachedAnswer, ResultCache, etag_matches
 from pactgraph.api.state import read_body, require_token, state
 from pactgraph.graph import Kind, PactgraphError, refuse_unsafe, writes
-from pactgraph.graph.sparql import PREFIXES, is_volatile, query_form
+from pactgraph.graph.sparql import PREFIXES, both_formats, is_volatile
 from pactgraph.graph.workers import ClientGone
 
 router = APIRouter(tags=["sparql"])
@@ -53,20 +54,48 @@ def _utf8(body: bytes, what: str) -> str:
 _FORMAT_PARAMS = ("format", "output", "results")  # SPARQLWrapper sends all three; Fuseki reads output=
 
 
+def _too_large(limit: int) -> PactgraphError:
+    return PactgraphError(
+        Kind.TOO_LARGE,
+        f"the query is over the limit of {limit} bytes (PACTGRAPH_MAX_QUERY); split it, or move "
+        "large VALUES blocks into the data",
+    )
+
+
+async def _query_body(request: Request, limit: int) -> bytes:
+    """A POST body that carries one query, refused with 413 as soon as it is known to pass
+    `limit` bytes: from its declared length, else while it is read (never read whole first)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _params(request: Request) -> tuple[str | None, list[str], list[str], list[str]]:
     """query, default-graph-uri, named-graph-uri and the format names asked for (format=,
-    output=, results=), from the URL and, for POST, the body."""
+    output=, results=), from the URL and, for POST, the body. A query over PACTGRAPH_MAX_QUERY
+    bytes is 413 before the rest of it is read."""
+    settings = state(request).settings
+    limit = min(settings.max_query, settings.max_body)
     q = request.query_params
     query = q.get("query")
     defaults, named = q.getlist("default-graph-uri"), q.getlist("named-graph-uri")
     formats = [v for name in _FORMAT_PARAMS for v in q.getlist(name) if v]
     if request.method == "POST":
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await read_body(request)
         if ctype == "application/sparql-query":
-            query = _utf8(body, "query")
+            query = _utf8(await _query_body(request, limit), "query")
         elif ctype == "application/x-www-form-urlencoded":
-            form = parse_qs(_utf8(body, "form"), keep_blank_values=True)
+            # Percent-encoding at most triples a query's bytes (plus the other fields): the
+            # decoded query is held to the limit below. Decoded off the event loop.
+            body = await _query_body(request, min(3 * limit + 65536, settings.max_body))
+            form = await run_in_threadpool(parse_qs, _utf8(body, "form"), keep_blank_values=True)
             query = form["query"][0] if form.get("query") else query
             defaults += form.get("default-graph-uri", [])
             named += form.get("named-graph-uri", [])
@@ -77,7 +106,27 @@ async def _params(request: Request) -> tuple[str | None, list[str], list[str], l
                 f"POST /sparql takes application/sparql-query or a form (application/x-www-form-urlencoded), "
                 f"not {ctype or 'no content type'}",
             )
+    if query is not None and len(query) > limit // 4 and len(query.encode("utf-8", "surrogatepass")) > limit:
+        raise _too_large(limit)
     return query, defaults, named, formats
+
+
+def _formats(accept: str | None, formats: list[str]) -> str:
+    """The format for each kind of answer the query may give (the engine's result picks one, not
+    the query's text), 406 when neither can be carried."""
+    names: list[str | None] = []
+    refusal: PactgraphError | None = None
+    for kind in ("select", "graph"):
+        try:
+            names.append(choose(kind, accept, formats, lenient=True))
+        except PactgraphError as exc:
+            if exc.kind != Kind.NOT_ACCEPTABLE:
+                raise
+            names.append(None)
+            refusal = refusal or exc
+    if names == [None, None] and refusal is not None:
+        raise refusal
+    return both_formats(names[0], names[1])
 
 
 _RESULTS = documented_200(
@@ -112,12 +161,16 @@ async def sparql(request: Request, query: Annotated[str | None, Query()] = None)
                 return Response(status_code=304, headers=_validators(hit.etag))
             headers = _validators(hit.etag) | dict(hit.headers) | _CACHE_HIT
             return Response(hit.body, media_type=hit.media_type, headers=headers)
-    refuse_unsafe(text)
-    name = choose(query_form(text), accept, formats, lenient=True)
-    if key is not None and is_volatile(text):
+    # The safety checks (SERVICE, LOAD, nesting) run in the worker, off the event loop and
+    # within the time limit, on every reading of the text the engine could make.
+    name = _formats(accept, formats)
+    if key is not None and (
+        is_volatile(text) if len(text) <= 4096 else await run_in_threadpool(is_volatile, text)
+    ):
         key = None
-    if key is not None and etag_matches(request.headers.get("if-none-match"), key):
+    if key is not None and etag_matches(request.headers.get("if-none-match"), key, star=False):
         # The client holds this answer (its ETag names the store version): it is still current.
+        # `*` is no such proof: only a cached answer (above) matches it.
         return Response(status_code=304, headers=_validators(key))
     try:
         result = await st.workers.answer(
@@ -190,7 +243,7 @@ async def update(
         )
     if not text.strip():
         raise PactgraphError(Kind.BAD_INPUT, "no update given")
-    refuse_unsafe(text, "update")
+    await run_in_threadpool(refuse_unsafe, text, "update")  # off the event loop
     st = state(request)
     # The update is worked out in a sandboxed child killed at the query time limit (nothing is
     # written then); the check and the write after it keep the longer bound.

@@ -112,12 +112,14 @@ LOAD_SPELLINGS: list[str] = [
 # the trailing LIMIT for the query's own lets millions of rows through the fast path.
 # {big} is a pattern with many solutions.
 FAKE_LIMIT: list[str] = [
-    "SELECT ?s ?o WHERE {{ " + ESCAPED_IRI + " {big} }} # LIMIT 5",
-    "SELECT ?s ?o WHERE {{ {big} " + ESCAPED_IRI + " }} LIMIT 5",
-    "SELECT ?s ?o WHERE {{ " + ESCAPED_IRI_QUOTE + " {big} " + CLOSING_QUOTE + " }} LIMIT 5",
-    "SELECT ?s ?o WHERE {{ {big} BIND(<http://a/\\u0041#> AS ?x) }}\n# LIMIT 5",
+    # The scan reads a string from the quote in the escaped IRI to the one in the comment, then
+    # "} LIMIT 5" as code; the engine reads an IRI, then a comment.
+    r"SELECT ?s ?o WHERE {{ {big} FILTER(<http://a/\u0041'> != <urn:x>) }} # ' }} LIMIT 5",
+    r"SELECT ?s ?o WHERE {{ {big} FILTER(<http://a/\U00000041'> != <urn:x>) }} # ' }} LIMIT 5",
+    r"select ?s ?o where {{ {big} BIND(<http://a/\u0041'> AS ?e) }} # ' }} limit 5",
+    # a comparison the scan reads as an IRI `<'>`, then a string up to the comment's quote
+    "SELECT ?s ?o WHERE {{ {big} FILTER(?o<'>' || true) }} # ' }} LIMIT 5",
 ]
-# The same queries written plainly, for comparison (these are really unlimited).
 
 # Queries whose answer changes without the data: never cached. The function hides from a scan.
 VOLATILE: list[str] = [
