@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -130,6 +131,27 @@ def describe(store: Store, proj: Projection, iri: str, as_of: date | None = None
     if as_of is not None:
         answer["as_of"] = _as_of(store, iri, [str(t["c"]) for t in types], as_of)
     return answer
+
+
+def describe_consistent(
+    store: Store, projection: Callable[[], Projection], iri: str, as_of: date | None = None, tries: int = 3
+) -> dict[str, Any]:
+    """`describe` with its store part and its projection part from one store version. The
+    statements are read from the store while writes go on, so each try checks afterwards, under
+    the write lock (which waits for a write in progress to be made and told), that no write came
+    since the projection's version; after `tries` the last one reads with writes held off."""
+    for _ in range(tries):
+        version = store.version
+        proj = projection()
+        if proj.version != version:  # a write is being told to the projection
+            with store.writing(bump=False):
+                continue
+        answer = describe(store, proj, iri, as_of)
+        with store.writing(bump=False):  # a write committed meanwhile has bumped the version by now
+            if store.version == version:
+                return answer
+    with store.writing(bump=False):
+        return describe(store, projection(), iri, as_of)
 
 
 def _as_of(store: Store, iri: str, classes: list[str], day: date) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pactgraph.api.negotiation import choose, documented_200
 from pactgraph.api.state import state
 from pactgraph.graph import answer
 from pactgraph.graph.dates import as_of_date
-from pactgraph.graph.entities import describe, describe_rdf
+from pactgraph.graph.entities import describe_consistent, describe_rdf
 from pactgraph.graph.export import Scope, cytoscape_elements, cytoscape_header, select
 
 router = APIRouter(tags=["entities"])
@@ -43,7 +43,7 @@ async def entity(
         result = await st.run(lambda: answer(st.store, describe_rdf(st.store, found.iri), fmt))
         return Response(result.body, media_type=result.media_type)
     day = as_of_date(as_of) if as_of else None
-    return await st.run(lambda: describe(st.store, st.projection(), found.iri, day))
+    return await st.run(lambda: describe_consistent(st.store, st.projection, found.iri, day))
 
 
 @router.get("/search", summary="Entities by name, alias, prefix and fuzzy match, ranked")

@@ -316,12 +316,6 @@ def test_readers_see_the_old_batch_or_the_new_never_neither(server: Live) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known tear (issue 19 report): /entities builds its answer from a path projection of one "
-    "store version and statements read from the store afterwards, so during writes its two parts "
-    "come from consecutive batches; when this passes, remove the mark",
-)
 def test_an_entity_answer_is_one_batch(server: Live) -> None:
     """An /entities answer during writes: its store part and its projection part are one batch."""
     tally = Tally()
