@@ -14,12 +14,14 @@ context-variable read.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pactgraph.graph.errors import Kind, PactgraphError
+
+T = TypeVar("T")
 
 _current: ContextVar[Deadline | None] = ContextVar("pactgraph_deadline", default=None)
 
@@ -74,6 +76,19 @@ def check() -> None:
     found = _current.get()
     if found is not None and found.passed():
         raise found.error()
+
+
+def checked(items: Iterable[T], every: int = 4096) -> Iterator[T]:
+    """`items`, with the running work's deadline checked every `every` of them: for a loop or a
+    serialiser that pulls from a generator (an engine's writer cannot be stopped otherwise)."""
+    found = _current.get()
+    if found is None:
+        yield from items
+        return
+    for i, item in enumerate(items):
+        if not i % every and found.passed():
+            raise found.error()
+        yield item
 
 
 @contextmanager
