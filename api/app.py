@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from pactgraph.api import errors
+from pactgraph.api.http_limits import BodyTimeout
 from pactgraph.api.result_cache import ResultCache
 from pactgraph.api.routers import alliances, entities, export, imports, meta, paths, sparql, timeline, web
 from pactgraph.api.routers import store as graph_store
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         allow_methods=["GET", "HEAD", "OPTIONS", "POST"],
         allow_headers=["*"],
     )
+    # A request body must arrive within PACTGRAPH_BODY_TIMEOUT of the app's first read (408).
+    app.add_middleware(BodyTimeout, seconds=cfg.body_timeout)
     errors.install(app)
     app.include_router(sparql.router, responses=errors.ERROR_RESPONSES)
     app.include_router(graph_store.router, responses=errors.ERROR_RESPONSES)

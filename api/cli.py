@@ -532,6 +532,7 @@ def serve_cmd(
     import uvicorn
 
     from pactgraph.api.app import create_app
+    from pactgraph.api.http_limits import uvicorn_limits
     from pactgraph.api.settings import Settings
 
     settings = Settings.from_env(store=store, access_log=access_log)
@@ -543,7 +544,9 @@ def serve_cmd(
         log_level="info",
         access_log=settings.access_log,
         loop="uvloop" if _installed("uvloop") else "asyncio",
-        http="httptools" if _installed("httptools") else "h11",
+        # Slow clients are timed out (PACTGRAPH_HEADER_TIMEOUT, _BODY_TIMEOUT, _KEEP_ALIVE) and
+        # bounded (PACTGRAPH_MAX_CONNECTIONS): api/http_limits.py.
+        **uvicorn_limits(settings, "httptools" if _installed("httptools") else "h11"),
     )
     # Beside the store, so that read commands run meanwhile ask this server (api/readers.py).
     address = announce(settings.store, client_url(host, port))

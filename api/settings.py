@@ -36,6 +36,16 @@ class Settings:
     query_memory: int | None = None
     # queries that may wait for a busy worker; past it, 503 with Retry-After at once. None: 4 per worker
     query_queue: int | None = None
+    # Slow clients (api/http_limits.py, `pactgraph serve`): seconds a connection may take to send
+    # a request's head (request line and headers), from when it opened or its last response was
+    # sent (past it: 408 and closed; uvicorn itself never times a head out)
+    header_timeout: float = 10.0
+    # seconds a request's whole body may take to arrive once the app reads it (past it: 408)
+    body_timeout: float = 60.0
+    # seconds an idle keep-alive connection stays open between requests
+    keep_alive: float = 5.0
+    # connections and requests in progress at once; past it, new requests get 503
+    max_connections: int = 256
 
     @property
     def query_memory_mib(self) -> int | None:
@@ -61,6 +71,10 @@ class Settings:
             "path_budget": int(env.get("PACTGRAPH_PATH_BUDGET", "1000000")),
             "query_memory": int(env["PACTGRAPH_QUERY_MEMORY"]) if env.get("PACTGRAPH_QUERY_MEMORY") else None,
             "query_queue": int(env["PACTGRAPH_QUERY_QUEUE"]) if env.get("PACTGRAPH_QUERY_QUEUE") else None,
+            "header_timeout": float(env.get("PACTGRAPH_HEADER_TIMEOUT", "10")),
+            "body_timeout": float(env.get("PACTGRAPH_BODY_TIMEOUT", "60")),
+            "keep_alive": float(env.get("PACTGRAPH_KEEP_ALIVE", "5")),
+            "max_connections": int(env.get("PACTGRAPH_MAX_CONNECTIONS", "256")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -6,9 +6,11 @@ a few triples of its own: none of these needs the bundled data)."""
 
 from __future__ import annotations
 
-import contextlib
+import select
+import socket
+import threading
+import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -21,7 +23,7 @@ from pactgraph.graph.dates import DATE_PATTERN, parse_period
 from pactgraph.graph.errors import PactgraphError
 from pactgraph.graph.shacl import validate_store
 from pactgraph.ontology import SHAPES_PATH
-from tests.reliability.helpers import TOKEN, Live, live_server, no_trace
+from tests.reliability.helpers import TOKEN, Live, live_server, no_trace, serve_subprocess
 
 PG = "https://pactgraph.org/ontology#"
 ID = "https://pactgraph.org/id/"
@@ -345,5 +347,144 @@ def test_an_unreadable_as_of_is_400_on_every_route(edges: Live, route: str, para
     no_trace(r.text)
 
 
-def _unused() -> None:  # keep imports used by later sections
-    _ = (contextlib, Path)
+# ---------------------------------------------------------------- 17: slow clients
+
+HEAD_TIMEOUT = 2.0
+BODY_TIMEOUT = 2.0
+SLACK = 3.0  # a loaded machine (two cores, several servers) may be late to close; never early
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`pactgraph serve` as a user runs it (its own process, its uvicorn settings), with short
+    time-outs, over a store holding one small graph (so nothing bundled is loaded)."""
+    folder = tmp_path_factory.mktemp("slow")
+    path = folder / "store"
+    seed = ox.Store(str(path))
+    seed.load(XAA.encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("https://pactgraph.org/graph/xaa"))
+    seed.flush()
+    del seed
+    env = {
+        "PACTGRAPH_TOKEN": TOKEN,
+        "PACTGRAPH_HEADER_TIMEOUT": str(HEAD_TIMEOUT),
+        "PACTGRAPH_BODY_TIMEOUT": str(BODY_TIMEOUT),
+    }
+    with serve_subprocess(path, folder / "serve.log", env=env) as (url, _proc):
+        yield url
+
+
+def trickle(url: str, head: bytes, drip: bytes, give_up: float) -> tuple[float, bytes]:
+    """Open a raw connection, send `head`, then one byte of `drip` every half second (a slow
+    loris), until the server closes the connection or `give_up` seconds pass. Returns the seconds
+    from the first byte to the close (inf if it never came) and what the server sent."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=5)
+    got = b""
+    started = time.monotonic()
+    try:
+        sock.sendall(head)
+        i = 0
+        while time.monotonic() - started < give_up:
+            try:
+                sock.sendall(drip[i % len(drip) : i % len(drip) + 1])
+            except OSError:  # reset or broken pipe: closed by the server
+                return time.monotonic() - started, got
+            i += 1
+            ready, _, _ = select.select([sock], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = sock.recv(65536)
+                except OSError:
+                    return time.monotonic() - started, got
+                if not chunk:
+                    return time.monotonic() - started, got
+                got += chunk
+        return float("inf"), got
+    finally:
+        sock.close()
+
+
+class Others(threading.Thread):
+    """Ordinary clients asking /healthz and a SPARQL count meanwhile: every answer must come."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.stop, self.answers, self.failures, self.slowest = url, threading.Event(), 0, [], 0.0
+
+    def run(self) -> None:
+        query = {"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"}
+        while not self.stop.is_set():
+            for path, params in (("/healthz", None), ("/sparql", query)):
+                t = time.monotonic()
+                try:
+                    r = httpx.get(self.url + path, params=params, timeout=10)
+                    if r.status_code != 200:
+                        self.failures.append(f"{path}: {r.status_code}")
+                except httpx.HTTPError as exc:
+                    self.failures.append(f"{path}: {exc!r}")
+                self.slowest = max(self.slowest, time.monotonic() - t)
+                self.answers += 1
+            time.sleep(0.1)
+
+
+def test_a_slow_request_head_is_cut_off_while_others_are_served(served: str) -> None:
+    others = Others(served)
+    others.start()
+    results: list[tuple[float, bytes]] = []
+    loris = [
+        threading.Thread(
+            target=lambda: results.append(
+                trickle(served, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"X-Slow: " + b"a" * 50, 15)
+            )
+        )
+        for _ in range(8)
+    ]
+    for t in loris:
+        t.start()
+    for t in loris:
+        t.join()
+    others.stop.set()
+    others.join()
+    assert len(results) == 8
+    for took, got in results:
+        assert HEAD_TIMEOUT - 0.5 <= took <= HEAD_TIMEOUT + SLACK, took
+        assert got.startswith(b"HTTP/1.1 408"), got[:200]
+        assert b"did not arrive in time" in got
+    assert not others.failures, others.failures
+    assert others.answers >= 10 and others.slowest < HEAD_TIMEOUT, (others.answers, others.slowest)
+
+
+def test_a_slow_request_body_is_cut_off_and_nothing_is_written(served: str) -> None:
+    graph = "https://example.org/graph/slow"
+    head = (
+        f"PUT /store?graph={graph} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: text/turtle\r\nContent-Length: 100000\r\n\r\n"
+    ).encode()
+    others = Others(served)
+    others.start()
+    took, got = trickle(served, head, b"# a comment, one byte at a time\n", 20)
+    others.stop.set()
+    others.join()
+    assert got.startswith(b"HTTP/1.1 408"), got[:300]
+    assert b"PACTGRAPH_BODY_TIMEOUT" in got and b"nothing was done" in got
+    # after the answer the connection goes too (the rest of the body is never waited for)
+    assert BODY_TIMEOUT - 0.5 <= took <= BODY_TIMEOUT + HEAD_TIMEOUT + SLACK, took
+    assert httpx.get(served + "/store", params={"graph": graph}).status_code == 404
+    assert not others.failures, others.failures
+    assert others.slowest < BODY_TIMEOUT, others.slowest
+
+
+def test_a_client_that_keeps_its_connection_idle_is_closed(served: str) -> None:
+    """Keep-alive: an idle connection after a response is closed (PACTGRAPH_KEEP_ALIVE, 5 s)."""
+    host, port = served.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        started = time.monotonic()
+        got = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        assert got.startswith(b"HTTP/1.1 200")
+        assert time.monotonic() - started <= 5 + SLACK
