@@ -18,7 +18,7 @@ from rdflib import URIRef
 
 from pactgraph.api.negotiation import documented_200
 from pactgraph.api.state import read_body, require_token, state
-from pactgraph.graph import Kind, PactgraphError, SourceInput, graph_for, ingest, writes
+from pactgraph.graph import Kind, PactgraphError, SourceInput, deadline, graph_for, ingest, writes
 from pactgraph.graph.formats import CSV, RdfFormat, rdf_format
 from pactgraph.graph.sparql import GRAPH_FORMATS
 from pactgraph.graph.store import DEFAULT_GRAPH
@@ -95,12 +95,13 @@ async def get_graph(request: Request, graph: GraphParam = None, default: Default
             raise PactgraphError(Kind.NOT_FOUND, f"no graph {name}")
         # The engine's serialisers write blank nodes flat (labels), however deep the data nests
         # them: rdflib's Turtle writer recursed into each and failed on a few thousand levels.
-        triples = (q.triple for q in st.store.match(graph=ox.NamedNode(str(name))))
+        # Pulled through a deadline check: a large graph's serialisation stops at the time limit.
+        triples = deadline.checked(q.triple for q in st.store.match(graph=ox.NamedNode(str(name))))
         out = ox.serialize(triples, format=GRAPH_FORMATS[fmt][0], prefixes=_PREFIXES)
         assert out is not None
         return out
 
-    body = await st.run(read)
+    body = await st.run(read, lane="search")  # a whole graph: with the other long reads
     media = GRAPH_FORMATS[fmt][1]
     if request.method == "HEAD":
         return Response(status_code=200, media_type=media, headers={"Content-Length": str(len(body))})
