@@ -249,13 +249,16 @@ def test_a_store_held_by_another_program_is_busy(store_dir: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); sys.stdin.read()",
+            "import sys, pyoxigraph; s = pyoxigraph.Store(sys.argv[1]); print('open', flush=True); "
+            "sys.stdin.read()",
             str(store_dir),
         ],
         stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     try:
-        time.sleep(1.5)
+        # once the holder says it has the store open (rather than after a fixed wait)
+        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
         done = cli("stats", store=store_dir)
         assert done.returncode == 3
         assert "open in another process" in done.stderr
