@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     # A request body must arrive within PACTGRAPH_BODY_TIMEOUT of the app's first read (408).
     app.add_middleware(BodyTimeout, seconds=cfg.body_timeout)
+    # Content-Security-Policy and nosniff on every answer (api/routers/web.py).
+    app.add_middleware(web.SecurityHeaders)
     errors.install(app)
     app.include_router(sparql.router, responses=errors.ERROR_RESPONSES)
     app.include_router(graph_store.router, responses=errors.ERROR_RESPONSES)

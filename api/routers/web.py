@@ -9,7 +9,10 @@ in a textarea, and says which features are off and why.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pactgraph.api.state import state
 from pactgraph.graph import Kind, PactgraphError
@@ -111,3 +116,84 @@ async def vendor(name: str, path: str, request: Request) -> Response:
     if name not in built:
         raise PactgraphError(Kind.NOT_FOUND, f"{name} is not built into this copy: {missing}")
     return await _serve(VENDOR_DIR / name, path, request)
+
+
+# ------------------------------------------------------------------------- Content-Security-Policy
+
+# The explorer runs only its own files: no inline script, no eval, no script or connection to
+# another origin, no plugin, no framing. Were stored data ever to get markup into the page (a
+# javascript: URL in a link, an injected element), the browser would refuse to run it. Styles may
+# be inline: the libraries set them (CodeMirror, Cytoscape), and a style runs no code.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+# FastAPI's /docs and /redoc load Swagger UI and ReDoc from a CDN and configure them in an inline
+# script: that script is allowed by its hash (worked out from the page sent), the CDN for those
+# two pages only.
+DOC_PAGES = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+_CDN = "https://cdn.jsdelivr.net"
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def docs_csp(html: bytes) -> str:
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(m[1]).digest()).decode()}'"
+        for m in _INLINE_SCRIPT.finditer(html)
+    )
+    return (
+        f"default-src 'self'; script-src 'self' {_CDN} {hashes}; "
+        f"style-src 'self' 'unsafe-inline' {_CDN} https://fonts.googleapis.com; "
+        f"img-src 'self' data: {_CDN} https://fastapi.tiangolo.com; "
+        "font-src 'self' data: https://fonts.gstatic.com; connect-src 'self'; worker-src 'self' blob:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+class SecurityHeaders:
+    """ASGI middleware: every answer says not to guess its type (nosniff) and carries the
+    explorer's Content-Security-Policy (an answer that is no page ignores it; one opened in a
+    browser tab, a Turtle graph or a JSON error, can then run nothing either); the API docs
+    pages get theirs, with their inline script's hash."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] not in DOC_PAGES:
+
+            async def send_with(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    headers.setdefault("content-security-policy", CSP)
+                    headers.setdefault("x-content-type-options", "nosniff")
+                await send(message)
+
+            await self.app(scope, receive, send_with)
+            return
+        start: Message | None = None
+        body: list[bytes] = []
+
+        async def send_docs(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            page = b"".join(body)
+            headers = MutableHeaders(scope=start)
+            headers["content-security-policy"] = docs_csp(page)
+            headers.setdefault("x-content-type-options", "nosniff")
+            await send(start)
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, send_docs)

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pyoxigraph as ox
@@ -23,7 +24,12 @@ from pactgraph.graph.dates import DATE_PATTERN, parse_period
 from pactgraph.graph.errors import PactgraphError
 from pactgraph.graph.shacl import validate_store
 from pactgraph.ontology import SHAPES_PATH
+from tests.conftest import missing
 from tests.reliability.helpers import TOKEN, Live, live_server, no_trace, serve_subprocess
+from tests.web.browser import CHROMIUM, launch
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Route
 
 PG = "https://pactgraph.org/ontology#"
 ID = "https://pactgraph.org/id/"
@@ -488,3 +494,142 @@ def test_a_client_that_keeps_its_connection_idle_is_closed(served: str) -> None:
             got += chunk
         assert got.startswith(b"HTTP/1.1 200")
         assert time.monotonic() - started <= 5 + SLACK
+
+
+# ---------------------------------------------------------------- 16: links and scripts in the explorer
+
+EXPLORER_DATA = f"""@base <{ID}> . @prefix pg: <{PG}> . @prefix xsd: <{XSD}> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+<state/XAA> a pg:State ; rdfs:label "Atlantis"@en ; pg:isoAlpha3 "XAA" .
+<person/ann> a pg:Person ; rdfs:label "Ann Example"@en .
+<source/evil> a pg:Source ; rdfs:label "Evil source"@en ; dcterms:title "Evil"@en ;
+    dcterms:publisher "Nobody"@en ; pg:url "javascript:window.__pwned=1"^^xsd:anyURI .
+<source/good> a pg:Source ; rdfs:label "Good source"@en ; dcterms:title "Good"@en ;
+    dcterms:publisher "Somebody"@en ; pg:url "https://example.org/good"^^xsd:anyURI .
+<tenure/ann> a pg:Tenure ; rdfs:label "Ann Example, head of state of Atlantis"@en ;
+    pg:holder <person/ann> ; pg:role pg:HeadOfState ; pg:ofState <state/XAA> ;
+    pg:start "2020-01-01"^^xsd:date ; pg:status pg:Confirmed ; pg:source <source/evil>, <source/good> .
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright for Python is not installed: pip install playwright")
+    if not CHROMIUM.is_file():
+        missing(f"no chromium at {CHROMIUM}: apt-get install -y chromium")
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The checkout's explorer over a store holding a source whose URL is a javascript: URL
+    (started after the browser, so that it stops first: see tests/web/test_explorer.py)."""
+    path = tmp_path_factory.mktemp("explorer") / "store"
+    settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=10, load_bundled=False)
+    with live_server(settings, path) as live:
+        r = httpx.post(
+            live.url + "/ingest",
+            params={"name": "hostile-links.ttl"},
+            content=EXPLORER_DATA,
+            headers={**live.auth, **TURTLE},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text
+        yield live.url
+
+
+def test_every_page_and_answer_carries_a_content_security_policy(site: str) -> None:
+    for path in ("/", "/static/explorer.js", "/explorer/config", "/entities/person/ann", "/nowhere"):
+        r = httpx.get(site + path)
+        csp = r.headers.get("content-security-policy", "")
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+        assert directives.get("script-src") == "'self'", (path, csp)
+        assert directives.get("object-src") == "'none'" and directives.get("base-uri") == "'none'", csp
+        assert r.headers.get("x-content-type-options") == "nosniff"
+    docs = httpx.get(site + "/docs")
+    script_src = next(d for d in docs.headers["content-security-policy"].split(";") if "script-src" in d)
+    assert "'sha256-" in script_src and "'unsafe-inline'" not in script_src
+
+
+def test_a_javascript_url_in_the_data_is_never_a_link_and_the_page_runs_no_injected_script(
+    browser: Browser, site: str
+) -> None:
+    context = browser.new_context(base_url=site)
+    context.set_default_timeout(20_000)
+    outside: list[str] = []
+
+    def refuse(route: Route) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith(site) and not url.startswith("data:"), refuse)
+    # every Content-Security-Policy refusal the page meets, from its first script on
+    context.add_init_script(
+        "window.__refused = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__refused.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto("/#entity/person/ann")
+        page.wait_for_selector("body[data-ready=true]")
+        evil = page.locator("a.source[data-source$='source/evil']").first
+        good = page.locator("a.source[data-source$='source/good']").first
+        # the sources are described (one SPARQL query): the good URL becomes the link's target
+        # (waits by selector: Playwright's wait_for_function evaluates a string, which this
+        # page's policy refuses, as it should)
+        page.wait_for_selector("a.source[data-source$='source/good'][href='https://example.org/good']")
+        assert good.get_attribute("href") == "https://example.org/good"
+        # the javascript: URL is shown as text (in the title), never as a target
+        assert evil.get_attribute("href") is None
+        assert "URL: javascript:window.__pwned=1" in (evil.get_attribute("title") or "")
+        assert page.locator("a[href^='javascript:' i]").count() == 0
+        evil.click()
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__pwned") is None
+        assert page.evaluate("window.__refused") == []  # the explorer itself needs nothing refused
+
+        # The libraries work under the policy too: the SPARQL editor runs a query into a table
+        # (Cytoscape drew the neighbourhood above, where the libraries are built into this copy).
+        if all(httpx.get(site + "/explorer/config").json()["vendor"].values()):
+            page.goto("/#sparql")
+            page.wait_for_selector("#yasgui .yasqe")
+            page.evaluate(
+                "q => { window.pactgraphYasgui.getTab().setQuery(q); }",
+                f"SELECT ?code WHERE {{ ?s <{PG}isoAlpha3> ?code }}",
+            )
+            page.click("#yasgui .yasqe_queryButton")
+            table = page.locator("#yasgui .tabPanel.active .yasr table.dataTable")
+            table.locator("tbody tr").first.wait_for()
+            assert "XAA" in table.inner_text()
+            assert page.evaluate("window.__refused") == []
+            page.goto("/#entity/person/ann")
+            page.wait_for_selector("a.source[data-source$='source/evil']")
+
+        # Were markup ever to get in, the policy stops it: a javascript: link and an inline
+        # handler, added behind the page's back, run nothing.
+        page.evaluate(
+            "(() => { const a = document.createElement('a'); a.id = 'planted';"
+            " a.setAttribute('href', 'javascript:window.__pwned=2'); a.textContent = 'planted link';"
+            " document.getElementById('entity').prepend(a);"
+            " document.body.insertAdjacentHTML('beforeend', '<img src=\"data:,\" onerror=\"window.__pwned=3\">');"
+            " const s = document.createElement('script'); s.textContent = 'window.__pwned=4';"
+            " document.body.append(s); })()"
+        )
+        page.click("#planted")
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__pwned") is None
+        refused = page.evaluate("window.__refused")
+        assert any(r.startswith("script-src") for r in refused), refused
+        assert not dialogs and not outside, (dialogs, outside)
+    finally:
+        context.close()

@@ -122,11 +122,30 @@ SELECT ?claim ?label ?source ?quote WHERE {
 
 // ---- small helpers -------------------------------------------------------------------------
 
-/** Build an element: h("a", {href: "#x", class: "y"}, "text", child). Text is never parsed as HTML. */
+/** An http(s) URL from the data, or null: only those become links. Anything else a source
+ * may give (javascript:, data:, vbscript:…) is shown as text and can never be followed. */
+function httpUrl(value) {
+  try {
+    const url = new URL(String(value));
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A link target the page itself builds (#…, /…, ?…) or an http(s) URL; null for anything else. */
+function safeHref(value) {
+  const text = String(value);
+  return /^[#?]/.test(text) || /^\/(?!\/)/.test(text) ? text : httpUrl(text);
+}
+
+/** Build an element: h("a", {href: "#x", class: "y"}, "text", child). Text is never parsed as HTML,
+ * and an href or src that is not the page's own or http(s) is left out (never a javascript: link). */
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
+    if ((k === "href" || k === "src") && safeHref(v) === null) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : v);
@@ -556,8 +575,11 @@ SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?p) AS ?publisher) (SAMPLE(?u) AS ?url)
   for (const a of links) {
     const info = app.sourceInfo.get(a.dataset.source);
     if (!info) continue;
-    a.title = [info.label, info.publisher, a.title].filter(Boolean).join(" — ");
-    if (info.url) a.href = info.url;
+    const url = info.url && httpUrl(info.url);
+    // a URL that is not http(s) stays text in the title: never an href
+    a.title = [info.label, info.publisher, info.url && !url ? `URL: ${info.url}` : null, a.title]
+      .filter(Boolean).join(" — ");
+    if (url) a.href = url;
   }
 }
 
