@@ -205,7 +205,7 @@ def default_queue(workers: int) -> int:
 
 
 def _timeout_error(timeout: float, queued: bool = False) -> PactgraphError:
-    where = " (waiting for a free query worker counts)" if queued else ""
+    where = " (waiting for a query worker counts)" if queued else ""
     return PactgraphError(
         Kind.TIMEOUT,
         f"the query ran past the time limit of {timeout:g} s{where} and was stopped; narrow it "
@@ -270,6 +270,22 @@ class QueryWorkers:
                 return worker
             await loop.run_in_executor(None, self._kill, worker)
 
+    async def _take_by(self, loop: asyncio.AbstractEventLoop, deadline: float, timeout: float) -> _Worker:
+        """A worker by the query's deadline: forking one waits for a write in progress (it must
+        not copy half of it), and a long write must not hold the query past its limit. A worker
+        forked after the query gave up is kept for the next one."""
+        taking = asyncio.ensure_future(self._take())
+        await _settled(loop, taking, max(0.0, deadline - loop.time()))
+        if taking.done():
+            return taking.result()
+
+        def keep(task: asyncio.Future[_Worker]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                self._give_back(loop, task.result())
+
+        taking.add_done_callback(keep)
+        raise _timeout_error(timeout, queued=True)
+
     def _give_back(self, loop: asyncio.AbstractEventLoop, worker: _Worker) -> None:
         if worker.version != self.store.version:  # a write came while it worked: retire it now
             loop.run_in_executor(None, self._kill, worker)
@@ -317,7 +333,7 @@ class QueryWorkers:
         deadline = loop.time() + timeout
         await self._acquire(loop, deadline, timeout, disconnected)
         try:
-            worker = await self._take()
+            worker = await self._take_by(loop, deadline, timeout)
             try:
                 # Plain pickle: the job is strings and lists (multiprocessing's pickler costs more).
                 job = pickle.dumps((query, fmt, defaults, named, max_rows), protocol=pickle.HIGHEST_PROTOCOL)

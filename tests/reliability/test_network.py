@@ -366,6 +366,38 @@ def test_queries_behind_slow_ones_are_answered_by_their_own_deadline(server: Liv
     assert_cpu_work_stopped(settle=0.3)
 
 
+def test_a_query_waiting_for_a_write_to_end_is_answered_by_its_deadline(server: Live) -> None:
+    """A new worker is forked only between writes; a long write (here: its lock held) must not
+    hold a query past its own limit (issue 18 point 3: a fork waiting for the lock hung /sparql)."""
+    assert (
+        _update(server, f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <urn:fork> <urn:b> 3 }} }}", "body").status_code
+        == 204
+    )
+    deadline = time.monotonic() + 5
+    while _workers() and time.monotonic() < deadline:  # the idle worker of the old version retires
+        time.sleep(0.1)
+    assert not _workers()
+    held = threading.Event()
+
+    def write() -> None:
+        with server.store.writing(bump=False):
+            held.set()
+            time.sleep(2 * TIMEOUT + 1)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    held.wait(5)
+    started = time.monotonic()
+    r = _query(server.url, cheap(), "get")
+    took = time.monotonic() - started
+    writer.join()
+    assert r.status_code == 503 and "time limit" in r.json()["error"], r.text
+    assert took < TIMEOUT + 1.0, f"answered after {took:.1f} s"
+    again = _query(server.url, cheap(), "get")
+    assert again.status_code == 200 and again.json()["boolean"] is True
+    assert len(_workers()) == 1  # the worker forked late was kept, not leaked
+
+
 # ---------------------------------------------------------------------------- point 8: large jobs
 
 
