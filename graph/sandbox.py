@@ -171,7 +171,11 @@ def memory_message(what: str, memory_mib: int | None, stopped: str = "") -> str:
 def child_setup(keep: int) -> None:
     """What every forked evaluator does first: drop the sockets and pipes the fork copied (but
     its own channel `keep`), die with the server, and leave signals to the parent."""
-    for name in os.listdir("/proc/self/fd"):
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:  # no /proc (not Linux): nothing to drop that we can find
+        fds = []
+    for name in fds:
         fd = int(name)
         if fd == keep:
             continue
