@@ -17,14 +17,14 @@ from pactgraph.api.routers import store as graph_store
 from pactgraph.api.settings import Settings
 from pactgraph.api.state import AppState
 from pactgraph.data import DATA_DIR
-from pactgraph.graph import PactgraphError, Store, ingest, load_ontology, open_store, read_sources
+from pactgraph.graph import PactgraphError, Store, ensure_ontology, ingest, open_store, read_sources
 from pactgraph.graph.projection import ProjectionCache
 from pactgraph.graph.workers import QueryWorkers
-from pactgraph.ontology import ONTOLOGY_GRAPH
 
 
 def load_bundled_if_empty(db: Store) -> None:
-    """An empty store gets the ontology and the bundled data, so `serve` answers at once."""
+    """An empty store gets the bundled data, so `serve` answers at once; every store gets the
+    package's ontology, written again at each start when its graph holds anything else."""
     native = db.oxigraph
     if native is not None:
         # An index probe per graph: listing the graphs by a query scans every quad (a second at 1M).
@@ -32,15 +32,11 @@ def load_bundled_if_empty(db: Store) -> None:
             return next(iter(native.quads_for_pattern(None, None, None, g)), None) is not None
 
         empty = not any(holds(g) for g in native.named_graphs() if isinstance(g, ox.NamedNode))
-        has_ontology = holds(ox.NamedNode(str(ONTOLOGY_GRAPH)))
     else:
-        names = db.graph_names()
-        empty, has_ontology = not names, ONTOLOGY_GRAPH in names
+        empty = not db.graph_names()
+    ensure_ontology(db)
     if empty:
-        load_ontology(db)
         ingest(db, read_sources([DATA_DIR]))
-    elif not has_ontology:
-        load_ontology(db)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:

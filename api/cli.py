@@ -27,8 +27,8 @@ from pactgraph.graph import (
     PactgraphError,
     Store,
     default_store_url,
+    ensure_ontology,
     ingest,
-    load_ontology,
     open_store,
     read_sources,
 )
@@ -108,6 +108,12 @@ def ingest_cmd(
     store: StoreOption = None,
     fmt: Annotated[str | None, typer.Option("--format", help="override the format for every file")] = None,
     no_validate: Annotated[bool, typer.Option("--no-validate", help="skip SHACL validation")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="replace graphs that another source (file, dataset, bundled data) holds"
+        ),
+    ] = False,
 ) -> None:
     """Validate and write files into the store, one named graph per file; all or nothing."""
     db = _open(store)
@@ -126,8 +132,8 @@ def ingest_cmd(
             def progress(name: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, description=f"ingest {name}")
 
-            load_ontology(db)
-            result = ingest(db, sources, validate_shapes=not no_validate, progress=progress)
+            ensure_ontology(db)
+            result = ingest(db, sources, validate_shapes=not no_validate, progress=progress, replace=replace)
     except PactgraphError as exc:
         raise _fail(exc) from None
     finally:
@@ -461,6 +467,10 @@ def import_cmd(
     review_dir: Annotated[
         Path | None, typer.Option("--review-dir", help="where the person-review file goes (default: .)")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="replace the release's graph when another source (a file) holds it"),
+    ] = False,
 ) -> None:
     """Import a dataset file into one named graph per release (replaced whole; all or nothing)."""
     from pactgraph.graph.importers import dataset, read_files, run_import
@@ -489,7 +499,7 @@ def import_cmd(
             def progress(what: str, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=max(total, 1), description=f"{ds.name}: {what}")
 
-            load_ontology(db)
+            ensure_ontology(db)
             result = run_import(
                 db,
                 ds.name,
@@ -497,6 +507,7 @@ def import_cmd(
                 skip_bad_rows=skip_bad_rows,
                 progress=progress,
                 review_dir=review_dir or Path.cwd(),
+                replace=replace,
             )
     except PactgraphError as exc:
         raise _fail(exc) from None

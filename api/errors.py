@@ -21,10 +21,12 @@ STATUS = {
     Kind.NOT_ACCEPTABLE: 406,
     Kind.AMBIGUOUS: 409,
     Kind.BUSY: 409,
+    Kind.CONFLICT: 409,
     Kind.TOO_LARGE: 413,
     Kind.INVALID: 422,
     Kind.EVALUATION: 500,  # the SPARQL 1.1 Protocol's answer to a query the service failed to execute
     Kind.UNAVAILABLE: 503,
+    Kind.NO_SPACE: 507,
     Kind.TIMEOUT: 503,
     Kind.UPSTREAM: 502,
     Kind.UPSTREAM_TIMEOUT: 504,
@@ -50,11 +52,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "unknown entity, graph or route",
         405: "method not allowed",
         406: "no acceptable result format",
-        409: "an ambiguous name (the candidates in detail) or a busy store",
+        409: "an ambiguous name (the candidates in detail), a busy store, or a graph another source holds",
         413: "request body over PACTGRAPH_MAX_BODY",
         422: "data that breaks the SHACL shapes (the report in detail)",
         500: "a well-formed query the engine could not evaluate (an unknown function…)",
         503: "query time limit, or the store unavailable",
+        507: "the disk is full: the write was not made",
     }.items()
 }
 

@@ -15,9 +15,9 @@ class Settings:
     query_timeout: float = 30.0
     max_rows: int = 10_000
     max_body: int = 50 * 1024 * 1024
-    # bytes of one SPARQL query or update text (PACTGRAPH_MAX_QUERY): past it, 413 as soon as it
-    # is known (a declared Content-Length, else while the body is read); well below max_body,
-    # since every query text is read by the safety checks before the engine sees it
+    # bytes of one /sparql query (PACTGRAPH_MAX_QUERY): past it, 413 as soon as it is known (a
+    # declared Content-Length, else while the body is read); well below max_body, since every
+    # query text is read by the safety checks before the engine sees it. (/update: max_body.)
     max_query: int = 1024 * 1024
     load_bundled: bool = True
     query_workers: int = 2

@@ -13,6 +13,7 @@ from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.ingest import (
     IngestResult,
     SourceInput,
+    ensure_ontology,
     graph_for,
     ingest,
     load_ontology,
@@ -36,6 +37,7 @@ __all__ = [
     "Violation",
     "answer",
     "default_store_url",
+    "ensure_ontology",
     "graph_for",
     "ingest",
     "load_ontology",

@@ -20,6 +20,8 @@ class Kind(StrEnum):
     NOT_ACCEPTABLE = "not_acceptable"
     TIMEOUT = "timeout"
     BUSY = "busy"  # the store is held by another process
+    CONFLICT = "conflict"  # the write would replace what another source holds (say replace)
+    NO_SPACE = "insufficient_storage"  # the disk is full: the write was not made
     UNAVAILABLE = "unavailable"
     UPSTREAM = "upstream"  # the remote SPARQL server failed
     UPSTREAM_TIMEOUT = "upstream_timeout"  # the remote SPARQL server did not answer in time

@@ -4,11 +4,18 @@ Each file becomes one named graph under the graph base (``…/graph/seed/russia-
 quad formats keep the graphs they name. Re-ingesting a source replaces its graphs, so the
 same file ingested twice leaves the store as it was. Nothing is written unless the whole
 batch parses and conforms.
+
+A graph records where it came from (`pg:origin`: the bundled data, a dataset import, a file, and
+the file's name): a graph that came from another source is replaced only when the caller says so
+(`replace`), and the refusal names the source that holds it. No write names a reserved graph
+(pactgraph's own, or the ontology, which `ensure_ontology` writes from the package).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,27 +23,35 @@ from pathlib import Path
 from xml.parsers import expat
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 
+from pactgraph.data import DATA_DIR
 from pactgraph.graph.csvfacts import Reference, read_csv
 from pactgraph.graph.derive import Context, context_rows, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import CSV, RDF_FORMATS, format_for_path, rdf_format
 from pactgraph.graph.shacl import Report, Violation, unchecked_marks, validate_store
-from pactgraph.graph.store import Store, data_graph, term, to_ox, writable_iri
+from pactgraph.graph.store import Store, data_graph, reserved_graph, term, to_ox, writable_iri
 from pactgraph.ontology import ENTITY_BASE, GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH, PG
 
 Progress = Callable[[str, int, int], None]  # (file name, files done, files in all)
+log = logging.getLogger("pactgraph.ingest")
+
+FILE = "file"
+BUNDLED = "bundled"
+IMPORT = "import:"  # + the dataset's name
 
 
 @dataclass(frozen=True)
 class SourceInput:
-    """One thing to ingest: bytes with a name, a format and the graph they go to."""
+    """One thing to ingest: bytes with a name, a format and the graph they go to; `origin` says
+    where it came from (FILE, BUNDLED, or IMPORT + a dataset's name), recorded in its graph."""
 
     name: str
     data: bytes
     format: str
     graph: URIRef
+    origin: str = FILE
 
 
 @dataclass
@@ -106,6 +121,9 @@ def _check_rdfxml(data: bytes, name: str) -> None:
 
 
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
+_ORIGIN = ox.NamedNode(str(PG.origin))
+_INGESTED_FROM = ox.NamedNode(str(PG.ingestedFrom))
+_SHA256 = ox.NamedNode(str(PG.sha256))
 _SOURCE = ox.NamedNode(str(PG.Source))
 _CONTEXT = ox.NamedNode("urn:pactgraph:ingest:context")  # the store's facts, beside the batch
 _QUOTED = (b"<<", b"parseType", b"@triple", b"@annotation")  # what RDF 1.2 triple terms need
@@ -178,6 +196,7 @@ def _describe(batch: ox.Store, source: SourceInput) -> None:
         ox.Quad(g, _RDF_TYPE, ox.NamedNode(str(PG.SourceGraph)), g),
         ox.Quad(g, ox.NamedNode(str(PG.ingestedFrom)), ox.Literal(source.name), g),
         ox.Quad(g, ox.NamedNode(str(PG.sha256)), ox.Literal(hashlib.sha256(source.data).hexdigest()), g),
+        ox.Quad(g, _ORIGIN, ox.Literal(source.origin), g),
     ]
     describes = ox.NamedNode(str(PG.describes))
     quads += [
@@ -340,14 +359,89 @@ def _owner(batch: ox.Store, names: dict[URIRef, str], focus: str) -> str:
     return "?"
 
 
+@dataclass(frozen=True)
+class Holder:
+    """The source a graph came from, as the graph records it (`_describe`)."""
+
+    origin: str
+    name: str
+    sha256: str = ""
+
+    def same(self, other: Holder) -> bool:
+        """The same source: the same bytes (a bundled file ingested from a checkout), the bundled
+        data (whatever file of it), the same dataset's import, or a file of the same name
+        (however it was reached: `data/x.ttl` and `x.ttl` are one file)."""
+        if self.sha256 and self.sha256 == other.sha256:
+            return True
+        if self.origin != other.origin:
+            return False
+        return self.origin != FILE or Path(self.name).name == Path(other.name).name
+
+    def __str__(self) -> str:
+        if self.origin == BUNDLED:
+            return f"pactgraph's bundled data ({self.name})"
+        if self.origin.startswith(IMPORT):
+            return f"the {self.origin.removeprefix(IMPORT)} import ({self.name})"
+        return f"the file {self.name!r}"
+
+
+def holder(store: Store, graph: URIRef) -> Holder | None:
+    """Who holds a graph: None when it is empty, or was written by no ingest (a Graph Store or
+    SPARQL Update write, which names its graph itself); a graph of an older pactgraph, with no
+    origin recorded, came from the file it names."""
+    g = ox.NamedNode(str(graph))
+    if next(store.match(graph=g), None) is None:
+        return None
+    name = next((q.object for q in store.match(g, _INGESTED_FROM, None, g)), None)
+    if not isinstance(name, ox.Literal):
+        return None
+    origin = next((q.object for q in store.match(g, _ORIGIN, None, g)), None)
+    digest = next((q.object for q in store.match(g, _SHA256, None, g)), None)
+    return Holder(
+        origin.value if isinstance(origin, ox.Literal) else FILE,
+        name.value,
+        digest.value if isinstance(digest, ox.Literal) else "",
+    )
+
+
+def _refuse_taken(store: Store, sources: dict[URIRef, SourceInput]) -> None:
+    """Refuse (409, nothing written) to replace a graph that another source holds."""
+    for graph, source in sorted(sources.items()):
+        held = holder(store, graph)
+        mine = Holder(source.origin, source.name, hashlib.sha256(source.data).hexdigest())
+        if held is not None and not held.same(mine):
+            raise PactgraphError(
+                Kind.CONFLICT,
+                f"{source.name}: the graph <{graph}> holds {held}; "
+                "say replace (HTTP ?replace=true, CLI --replace) to replace it",
+                detail={"graph": str(graph), "origin": held.origin, "name": held.name},
+            )
+
+
+def _sizes(batch: ox.Store) -> dict[URIRef, int]:
+    """Triples per graph of a batch. (A function of its own: the engine's answer object must not
+    outlive it in the frame of a write that fails, whose traceback another thread drops.)"""
+    counts = batch.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(counts, ox.QuerySolutions)
+    return {
+        URIRef(g.value): int(n.value)
+        for g, n in counts
+        if isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal)
+    }
+
+
 def ingest(
     store: Store,
     sources: list[SourceInput],
     *,
     validate_shapes: bool = True,
     progress: Progress | None = None,
+    replace: bool = False,
 ) -> IngestResult:
     """Parse, validate and write a batch of sources: all of them or, on any error, none.
+
+    A graph the store holds from another source (`holder`) is replaced only with `replace`;
+    a reserved graph (`reserved_graph`: pactgraph's own, the ontology) is never written.
 
     The batch is one in-memory pyoxigraph store (one graph per target graph), parsed into by
     pyoxigraph's own parsers, validated in place (ids a CSV names must be described in the batch
@@ -355,6 +449,7 @@ def ingest(
     and written with the store's native handle."""
     batch = ox.Store()
     names: dict[URIRef, str] = {}
+    writers: dict[URIRef, SourceInput] = {}
     references: list[Reference] = []
     for i, source in enumerate(sources):
         if progress:
@@ -369,11 +464,19 @@ def ingest(
         parsed = _load(source, batch, references)
         _describe(batch, source)
         for name in parsed:
+            why = reserved_graph(str(name))
+            if why is not None:
+                raise PactgraphError(
+                    Kind.BAD_INPUT, f"{source.name}: the graph <{name}> {why}: a write cannot name it"
+                )
             if name in names:
                 raise PactgraphError(
                     Kind.BAD_INPUT, f"{source.name}: graph {name} is also written by {names[name]}"
                 )
             names[name] = source.name
+            writers[name] = source
+    if not replace:
+        _refuse_taken(store, writers)
     if validate_shapes:
         _refuse_unknown(unknown_references(store, batch, references))
         report = _check_batch(store, batch, names)
@@ -397,13 +500,7 @@ def ingest(
     else:  # the skip is recorded in each graph written, as on every write path (graph/writes.py)
         batch.extend(unchecked_marks(ox.NamedNode(str(g)) for g in names))
     normalise(batch, store, [ox.NamedNode(str(g)) for g in names])
-    counts = batch.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(counts, ox.QuerySolutions)
-    sizes = {
-        URIRef(g.value): int(n.value)
-        for g, n in counts
-        if isinstance(g, ox.NamedNode) and isinstance(n, ox.Literal)
-    }
+    sizes = _sizes(batch)
     store.replace_graphs_native(batch, list(names))
     if progress:
         progress("", len(sources), len(sources))
@@ -421,9 +518,11 @@ def read_sources(paths: Iterable[Path], fmt: str | None = None) -> list[SourceIn
     """Files to ingest: each path, or every RDF/CSV file under a directory (sorted, recursive),
     leaving out the files of any `examples` folder below the directory given.
 
-    A graph is named after the path relative to the directory given (or the file name).
+    A graph is named after the path relative to the directory given (or the file name). Files
+    of pactgraph's own data folder (DATA_DIR) are the bundled data (origin BUNDLED).
     """
     out: list[SourceInput] = []
+    bundled = DATA_DIR.resolve()
     for path in paths:
         if path.is_dir():
             files = sorted(
@@ -433,9 +532,9 @@ def read_sources(paths: Iterable[Path], fmt: str | None = None) -> list[SourceIn
             )
             if not files:
                 raise PactgraphError(Kind.BAD_INPUT, f"{path}: no RDF or CSV files in this directory")
-            out.extend(_read(p, p.relative_to(path).as_posix(), fmt) for p in files)
+            out.extend(_read(p, p.relative_to(path).as_posix(), fmt, bundled) for p in files)
         elif path.exists():
-            out.append(_read(path, path.name, fmt))
+            out.append(_read(path, path.name, fmt, bundled))
         else:
             raise PactgraphError(Kind.BAD_INPUT, f"{path}: no such file or directory")
     return out
@@ -446,17 +545,38 @@ def _ingestible(path: Path) -> bool:
     return suffix == ".csv" or any(suffix in f.extensions for f in RDF_FORMATS.values())
 
 
-def _read(path: Path, name: str, fmt: str | None) -> SourceInput:
+def _read(path: Path, name: str, fmt: str | None, bundled: Path) -> SourceInput:
     kind = format_for_path(path, fmt)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PactgraphError(Kind.BAD_INPUT, f"{path}: cannot read ({exc.strerror})") from exc
-    return SourceInput(name=name, data=data, format=kind, graph=graph_for(name))
+    origin = BUNDLED if path.resolve().is_relative_to(bundled) else FILE
+    return SourceInput(name=name, data=data, format=kind, graph=graph_for(name), origin=origin)
+
+
+def _ontology_digest() -> str:
+    return hashlib.sha256(ONTOLOGY_PATH.read_bytes()).hexdigest()
 
 
 def load_ontology(store: Store) -> int:
-    """(Re)write the ontology into its own named graph; returns its triple count."""
+    """(Re)write the ontology into its own named graph, with the SHA-256 of the package's file it
+    came from (`ensure_ontology` compares it); returns the ontology's triple count."""
     g = Graph().parse(ONTOLOGY_PATH)
-    store.replace_graphs({ONTOLOGY_GRAPH: iter(g)})
+    mark = (ONTOLOGY_GRAPH, PG.sha256, Literal(_ontology_digest()))
+    store.replace_graphs({ONTOLOGY_GRAPH: itertools.chain(g, [mark])})
     return len(g)
+
+
+def ensure_ontology(store: Store) -> bool:
+    """Write the ontology graph from the package unless it holds the package's ontology already
+    (its SHA-256 mark): a store changed by other means, or by an older pactgraph, gets the
+    package's again. True when it was (re)written."""
+    g = ox.NamedNode(str(ONTOLOGY_GRAPH))
+    digest = ox.Literal(_ontology_digest())
+    marks = [q.object for q in store.match(g, ox.NamedNode(str(PG.sha256)), None, g)]
+    if marks == [digest]:
+        return False
+    log.info("writing the ontology graph from %s", ONTOLOGY_PATH)
+    load_ontology(store)
+    return True

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import heapq
+import itertools
 import re
 from dataclasses import dataclass
 from typing import IO, Any, cast
@@ -77,10 +78,83 @@ def _same_length(m: re.Match[str]) -> str:
 
 def masked(text: str) -> str:
     """The text with comments, strings and IRIs blanked in place (same length, same positions),
-    so that its structure can be read without anything inside them looking like syntax. A `<`
-    that starts a well-formed IRIREF is taken for an IRI here; the safety checks (`_read`) also
-    consider it a comparison."""
-    return _OPAQUE.sub(_same_length, text)
+    so that its structure can be read without anything inside them looking like syntax.
+
+    A `<` is read as the engine reads it: inside an expression's brackets and right after an
+    operand (`FILTER(?a<'>')`) it compares, elsewhere it starts an IRI. (The safety checks do
+    not rely on that judgement: `_read` follows both readings.)"""
+    parts: list[str] = []
+    at = pos = 0
+    contexts: list[str] = []  # per open bracket: "e" an expression's, "c" anything else
+    while (m := _MASK_STOP.search(text, pos)) is not None:
+        i = m.start()
+        c = text[i]
+        if c == "<":
+            found = _IRI_AT.match(text, i)
+            if found is not None and contexts and contexts[-1] == "e" and _operand_before(text, i):
+                found = None  # a comparison
+        elif c in "\"'#\\":
+            found = _OPAQUE.match(text, i)  # None: an unterminated string, which the engine refuses
+        else:
+            if c == "(":
+                contexts.append("e" if _opens_expression(text, i, contexts) else "c")
+            elif c in "{[":
+                contexts.append("c")
+            elif contexts:
+                contexts.pop()
+            pos = i + 1
+            continue
+        if found is None:
+            pos = i + 1
+            continue
+        parts.append(text[at:i])
+        parts.append(_same_length(found))
+        at = pos = found.end()
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+_MASK_STOP = re.compile(r"[<\"'#\\(){}\[\]]")
+
+
+def _before(text: str, i: int) -> tuple[str, bool]:
+    """The last character before position i that is not a space, and whether a space came between."""
+    j = i - 1
+    while j >= 0 and text[j] in " \t\r\n":
+        j -= 1
+    return (text[j] if j >= 0 else ""), j < i - 1
+
+
+def _operand_before(text: str, i: int) -> bool:
+    """Whether what precedes position i ends an operand (a variable, a number, a name, a literal,
+    a bracket): a `<` there is a comparison."""
+    c, _ = _before(text, i)
+    return c.isalnum() or c in "_)'\""
+
+
+def _opens_expression(text: str, i: int, contexts: list[str]) -> bool:
+    """Whether the `(` at i opens an expression's brackets (FILTER(, a function call, a nested
+    expression) rather than a collection or a VALUES row."""
+    if contexts and contexts[-1] == "e":
+        return True
+    c, spaced = _before(text, i)
+    if c in "=!<&|+-*/,":
+        return True
+    if c == ">":  # an IRI's function call, written against its bracket
+        return not spaced
+    if not (c.isalnum() or c == "_"):
+        return False
+    end = i
+    while text[end - 1] in " \t\r\n":
+        end -= 1
+    start = end
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.:-"):
+        start -= 1
+    if start > 0 and text[start - 1] in "?$":
+        return False  # a variable: `?p (1 2)` is a collection
+    if ":" in text[start:end]:
+        return not spaced  # a prefixed function's call, or a collection after a predicate
+    return True  # a keyword or a built-in: FILTER (, BIND(, STR(, IN (
 
 
 # ------------------------------------------------------------------------------ the checks' reading
@@ -732,9 +806,16 @@ def _answer_rdflib(store: Store, query: str, fmt: str | None, max_rows: int | No
     try:
         if result.type in ("CONSTRUCT", "DESCRIBE"):
             gname = _graph_name(pick_format(fmt, "graph"))
-            assert result.graph is not None
-            body = result.graph.serialize(format=_RDFLIB_GRAPH[gname], encoding="utf-8")
-            return Answer("graph", body, GRAPH_FORMATS[gname][1])
+            graph = result.graph
+            assert graph is not None
+            cut = None
+            if max_rows is not None and len(graph) > max_rows:
+                kept = type(graph)()
+                for triple in itertools.islice(graph, max_rows):
+                    kept.add(triple)
+                graph, cut = kept, max_rows
+            body = graph.serialize(format=_RDFLIB_GRAPH[gname], encoding="utf-8")
+            return Answer("graph", _mark(body, gname, cut), GRAPH_FORMATS[gname][1], cut)
         name = _results_name(pick_format(fmt, "select"))
         truncated = None
         if result.type == "SELECT" and max_rows is not None:

@@ -29,11 +29,16 @@ store whose merge is missing (filled by other tools, or by an older pactgraph) g
 from __future__ import annotations
 
 import contextlib
+import errno
+import gc
 import itertools
 import logging
 import os
 import re
+import shutil
+import sys
 import threading
+import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -53,6 +58,7 @@ from rdflib.term import Identifier, Node
 from pactgraph.graph import deadline
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.remote import Endpoint
+from pactgraph.ontology import ONTOLOGY_GRAPH
 
 # rdflib would fetch FROM/FROM NAMED graphs from the web; a query never reaches the network.
 rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
@@ -92,6 +98,37 @@ def data_graph(name: str) -> bool:
 def visible_graph(name: str) -> bool:
     """Whether a graph is one of the named graphs a query sees under `GRAPH ?g`."""
     return data_graph(name) and name != str(DEFAULT_GRAPH)
+
+
+def reserved_graph(name: str) -> str | None:
+    """Why a client's write cannot name this graph (None: it can). pactgraph's own graphs (staging
+    graphs and journals of writes, the merge, the store's default graph by its inner name: a
+    client says `?default` or leaves GRAPH out) hold bookkeeping that a start trusts; the ontology
+    graph is written from the package at every start."""
+    if name.startswith((INTERNAL, "urn:x-pactgraph:")):
+        return "is reserved for pactgraph's own bookkeeping (staging, journals, the merge, the default graph)"
+    if name == str(ONTOLOGY_GRAPH):
+        return "is the ontology: reserved, and written from pactgraph's package at every start"
+    return None
+
+
+def refuse_reserved(names: Iterable[str], *, default: bool = False) -> None:
+    """Refuse (400, the graph named) a client write that names a reserved graph; `default`: the
+    write path itself put DEFAULT_GRAPH for the client's default graph, which it may write."""
+    for name in sorted(set(names)):
+        why = reserved_graph(name)
+        if why is not None and not (default and name == str(DEFAULT_GRAPH)):
+            raise PactgraphError(Kind.BAD_INPUT, f"the graph <{name}> {why}: a write cannot name it")
+
+
+def _refuse_bookkeeping(graphs: Iterable[ox.NamedNode]) -> None:
+    """The last line, on every write through the store (client or not, bulk or not): nothing is
+    ever written into a staging graph, a journal or the merge but by the store itself."""
+    for g in graphs:
+        if not data_graph(g.value):
+            raise PactgraphError(
+                Kind.BAD_INPUT, f"the graph <{g.value}> is one of pactgraph's own graphs: not writable"
+            )
 
 
 @dataclass
@@ -201,6 +238,11 @@ class Store:
         self._visible: tuple[int, list[ox.NamedNode]] | None = None
         self._followers: list[Callable[[Change], None]] = []
         self._changes: _Changes | None = None  # what the write in progress changed, for followers
+        self.no_space: str | None = None
+        """Set while the last write failed for want of disk space (what happened), until a write,
+        or `check_space`, succeeds."""
+        self._reopen = False  # the engine refuses writes after a failed one: open it again
+        self._free_after = 0  # bytes free right after a write found the disk full
         self.path: Path | None = None
         self.meta_dir: Path | None = None
         if parsed.kind == "sparql":
@@ -229,6 +271,7 @@ class Store:
             # Oxigraph's own default graph is the merge: rdflib's view of the dataset reads it as is.
             self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=False)
             self.meta_dir = _meta_dir(path)
+            self._remove_orphans()
             self._drop_staging()
             self._ensure_merge()
         else:
@@ -600,14 +643,22 @@ class Store:
             outer = self._writes_open == 0
             if outer:
                 deadline.check()  # the commit point: nothing of the write is made yet
+                self._recover()  # a write that found the disk full left the engine refusing writes
                 self._invalidate_generation()
                 self._changes = _Changes() if self._followers else None
             self._writes_open += 1
             failed = False
             try:
                 yield
-            except BaseException:
+                if outer:
+                    self.no_space = None
+            except BaseException as exc:
                 failed = True
+                if outer and self._ox is not None:
+                    self._remove_orphans()
+                    if _no_space(exc):
+                        _forget(exc)
+                        raise self._full(exc) from None
                 raise
             finally:
                 self._writes_open -= 1
@@ -682,6 +733,8 @@ class Store:
         """Replace each graph in `names` with the same-named graph of `batch` (an in-memory
         pyoxigraph store), all graphs at once or none (unvalidated: graph/writes.py validates)."""
         targets = {ox.NamedNode(str(name)) for name in names}
+        graphs = {q.graph_name for q in batch.quads_for_pattern(None, None, None, None)}
+        _refuse_bookkeeping(targets | {g for g in graphs if isinstance(g, ox.NamedNode)})
         with self.writing():
             self._note(Delta(added=batch, dropped=targets))
             if self._ox is not None and self._bulk_fits(batch, targets):
@@ -699,11 +752,7 @@ class Store:
             self._apply(delta)
 
     def _apply(self, delta: Delta) -> None:
-        for g in delta.graphs():
-            if not data_graph(g.value):
-                raise PactgraphError(
-                    Kind.BAD_INPUT, f"{g.value} is one of pactgraph's own graphs: not writable"
-                )
+        _refuse_bookkeeping(delta.graphs())
         if self._remote is not None:
             self._apply_remote(delta)
         elif self._ox is not None:
@@ -927,6 +976,110 @@ class Store:
                     native.update(" ;\n".join(ops))
                 native.remove_graph(g)
 
+    # ------------------------------------------------------------------ a full disk
+
+    def _full(self, exc: BaseException) -> PactgraphError:
+        """A write that ran out of disk space: made not at all (the engine writes its log before
+        anything is visible, a bulk load under a journal; its orphan files are removed). RocksDB
+        then refuses every write until it is opened again: the next write (or `check_space`)
+        does that, once there is room."""
+        self._reopen = True
+        where = self.path or "the store"
+        self.no_space = f"the disk holding {where} is full: the last write was not made ({exc})"
+        self._free_after = _free(self.path)
+        return PactgraphError(
+            Kind.NO_SPACE,
+            f"the disk holding the store is full: nothing of this write was written ({exc}); "
+            "free some space and send it again",
+        )
+
+    def _recover(self) -> None:
+        """Open the engine again after a write that found the disk full (under the write lock), once
+        the disk takes a probe, and drop what that write left (staging, an unfinished bulk write).
+        Raises NO_SPACE, saying why, when that cannot be done yet (the next write tries again)."""
+        if not self._reopen or self.path is None or self._ox is None:
+            return
+        room = self._probe()
+        if room is not None:
+            raise PactgraphError(Kind.NO_SPACE, f"the disk holding the store is still full ({room})")
+        self.dataset = Dataset()
+        gc.collect()  # the failed write's traceback (a cycle) may still hold the old handle
+        if sys.getrefcount(self._ox) > 2:  # RocksDB locks the path until its last holder lets go
+            self.dataset = Dataset(store=OxigraphStore(store=self._ox), default_union=False)
+            raise PactgraphError(
+                Kind.NO_SPACE,
+                "the store refuses writes since the disk was full, and a reader still holds it: "
+                "the next write opens it again",
+            )
+        self._ox = None
+        try:
+            native = ox.Store(str(self.path))
+        except OSError as exc:
+            native = ox.Store.read_only(str(self.path))  # reads go on; the next write tries again
+            self._ox = native
+            self.dataset = Dataset(store=OxigraphStore(store=native), default_union=False)
+            raise PactgraphError(
+                Kind.NO_SPACE, f"the store cannot take writes again yet after a full disk ({exc})"
+            ) from exc
+        self._ox = native
+        self.dataset = Dataset(store=OxigraphStore(store=native), default_union=False)
+        self._version += 1  # readers and workers of the old handle start again
+        self._reopen = False
+        try:
+            self._drop_staging()
+        except OSError as exc:
+            self._reopen = True
+            raise (self._full(exc) if _no_space(exc) else exc) from exc
+        log.info("the store at %s takes writes again after a full disk", self.path)
+
+    def _probe(self) -> str | None:
+        """Whether the disk beside the store takes 1 MiB, written and synced (None), or why not."""
+        probe = (self.meta_dir or Path(".")) / f"space-probe.{os.getpid()}"
+        try:
+            with probe.open("wb") as f:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+        return None
+
+    def check_space(self) -> str | None:
+        """While the last write failed for want of space: whether space was freed since (at least
+        SPACE_FREED more than right after that write) and the store takes writes again
+        (`_recover`); None once it does, else what is wrong. Never waits for a write in progress
+        (readiness asks this)."""
+        if self.no_space is None:
+            return None
+        free = _free(self.path)
+        if free < self._free_after + SPACE_FREED:
+            return f"{self.no_space}; no space freed since ({free // 1024} KiB free)"
+        if not self._write_lock.acquire(blocking=False):
+            return self.no_space
+        try:
+            if self._reopen:
+                self._recover()
+            elif (room := self._probe()) is not None:
+                return f"{self.no_space}; still no room ({room})"
+        except PactgraphError as exc:
+            return f"{self.no_space}; {exc}"
+        finally:
+            self._write_lock.release()
+        self.no_space = None
+        return None
+
+    def _remove_orphans(self) -> None:
+        """Remove the files a bulk load that failed left in the store's directory (RocksDB knows
+        nothing of them): only this process writes the store, and no bulk load is running now."""
+        if self.path is None:
+            return
+        for f in self.path.glob("bulk-*.sst"):
+            with contextlib.suppress(OSError):
+                f.unlink()
+
     def flush(self) -> None:
         if self._ox is not None:
             self._ox.flush()
@@ -1025,6 +1178,41 @@ def _delta_ops(
     ops += [f"INSERT {{ {merged(_SPO)} }} WHERE {{ GRAPH {stage} {{ {_SPO} }} }}" for stage in added.values()]
     ops += [f"DROP SILENT GRAPH {stage}" for stage in (*added.values(), *removed.values())]
     return ops
+
+
+def _forget(exc: BaseException) -> None:
+    """Clear the locals of the finished frames an error's traceback (and those of the errors it
+    chains) keeps: a failed write's frames hold the engine's handle, which must be let go of before
+    it can be opened again, and the error may live on (a future, a log record)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)
+        stack += [e.__cause__, e.__context__]
+
+
+SPACE_FREED = 1 << 20
+"""Bytes that must come free, after a write found the disk full, for readiness to come back."""
+
+
+def _free(path: Path | None) -> int:
+    try:
+        return shutil.disk_usage(path or ".").free
+    except OSError:
+        return 0
+
+
+def _no_space(exc: BaseException) -> bool:
+    """An error of a full disk (or quota), from Python or from the engine (its message only)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, OSError) and (
+        "No space left on device" in str(exc) or "quota exceeded" in str(exc)
+    )
 
 
 def _meta_dir(path: Path) -> Path | None:

@@ -33,7 +33,15 @@ from oxrdflib._converter import to_ox
 
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.sparql import PREFIXES, dataset_query, masked, refuse_unsafe, resolve_iri
-from pactgraph.graph.store import DEFAULT_GRAPH, MERGE_GRAPH, Delta, Store, data_graph, visible_graph
+from pactgraph.graph.store import (
+    DEFAULT_GRAPH,
+    MERGE_GRAPH,
+    Delta,
+    Store,
+    data_graph,
+    refuse_reserved,
+    visible_graph,
+)
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 _D = ox.NamedNode(str(DEFAULT_GRAPH))
@@ -364,6 +372,8 @@ class _Template:
         for q in self.quads:
             s, p, o = value(q.subject), value(q.predicate), value(q.object)
             g = value(q.graph_name) if isinstance(q.graph_name, ox.NamedNode) else default
+            if g == _D and isinstance(q.graph_name, ox.NamedNode):
+                refuse_reserved([_D.value])  # GRAPH names the default graph by its inner name
             if (
                 isinstance(s, ox.NamedNode | ox.BlankNode)
                 and isinstance(p, ox.NamedNode)
@@ -558,6 +568,8 @@ def _refused(message: str) -> PactgraphError:
 
 
 def _graph(iri: str | None) -> ox.NamedNode:
+    if iri == _D.value:
+        refuse_reserved([iri])  # by its inner name: a client says DEFAULT or leaves GRAPH out
     return _D if iri is None else ox.NamedNode(iri)
 
 

@@ -34,7 +34,7 @@ from pactgraph.graph.formats import rdf_format
 from pactgraph.graph.ingest import SourceInput, _check_batch, context_from
 from pactgraph.graph.sandbox import evaluate_update
 from pactgraph.graph.shacl import Report, unchecked_marks
-from pactgraph.graph.store import DEFAULT_GRAPH, Delta, Store, data_graph
+from pactgraph.graph.store import DEFAULT_GRAPH, Delta, Store, refuse_reserved
 from pactgraph.ontology import ONTOLOGY_GRAPH, SHAPES_PATH
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -121,9 +121,9 @@ def commit(store: Store, delta: Delta, *, validate: bool = True) -> Delta:
     make it: whole, or not at all."""
     if delta.empty():
         return delta
-    for g in delta.graphs():
-        if not data_graph(g.value):
-            raise PactgraphError(Kind.BAD_INPUT, f"{g.value} is one of pactgraph's own graphs: not writable")
+    # Reserved graphs (pactgraph's own, the ontology) are refused here, where update and the
+    # Graph Store meet; DEFAULT_GRAPH is how they say the client's default graph.
+    refuse_reserved((g.value for g in delta.graphs()), default=True)
     after = _After(store, delta)
     focus = after.focus()
     if validate:

@@ -30,6 +30,9 @@ async def import_dataset(
         str | None, Query(description="the file's name as distributed (REIGN's names its release)")
     ] = None,
     skip_bad_rows: Annotated[bool, Query(description="skip unreadable rows and list them")] = False,
+    replace: Annotated[
+        bool, Query(description="true: replace the release's graph when another source (a file) holds it")
+    ] = False,
 ) -> dict[str, Any]:
     """The file is the request body (or several, as multipart/form-data file fields)."""
     ds = dataset(dataset_name)
@@ -48,7 +51,7 @@ async def import_dataset(
         raise PactgraphError(Kind.BAD_INPUT, f"send the dataset's file ({ds.files}) as the request body")
     st = state(request)
     result = await st.run(
-        lambda: run_import(st.store, ds.name, files, skip_bad_rows=skip_bad_rows),
+        lambda: run_import(st.store, ds.name, files, skip_bad_rows=skip_bad_rows, replace=replace),
         timeout=max(st.settings.query_timeout, 600),
     )
     return result.as_dict()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -30,13 +32,18 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness: store open, data loaded, and room for more work")
 async def readyz(request: Request) -> Response:
     """503 while starting, and while the server cannot take more work (`busy`: the threads of its
-    own work and their queue are full, the reason says which); 200 otherwise."""
+    own work and their queue are full, the reason says which; `no space`: the last write found
+    the disk full, and it still is); 200 otherwise."""
     st = state(request)
     if not st.ready:
         return JSONResponse({"status": "starting"}, status_code=503)
     busy = st.busy()
     if busy is not None:
         return JSONResponse({"status": "busy", "reason": busy}, status_code=503)
+    if st.store.no_space is not None:  # the last write found the disk full: does it take writes now?
+        full = await asyncio.to_thread(st.store.check_space)
+        if full is not None:
+            return JSONResponse({"status": "no space", "reason": full}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 

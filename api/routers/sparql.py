@@ -57,8 +57,8 @@ _FORMAT_PARAMS = ("format", "output", "results")  # SPARQLWrapper sends all thre
 def _too_large(limit: int) -> PactgraphError:
     return PactgraphError(
         Kind.TOO_LARGE,
-        f"the query is over the limit of {limit} bytes (PACTGRAPH_MAX_QUERY); split it, or move "
-        "large VALUES blocks into the data",
+        f"the query is over the limit of {limit} bytes (PACTGRAPH_MAX_QUERY, within the request "
+        "body limit PACTGRAPH_MAX_BODY); split it, or move large VALUES blocks into the data",
     )
 
 

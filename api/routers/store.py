@@ -21,7 +21,7 @@ from pactgraph.api.state import read_body, require_token, state
 from pactgraph.graph import Kind, PactgraphError, SourceInput, deadline, graph_for, ingest, writes
 from pactgraph.graph.formats import CSV, RdfFormat, rdf_format
 from pactgraph.graph.sparql import GRAPH_FORMATS
-from pactgraph.graph.store import DEFAULT_GRAPH
+from pactgraph.graph.store import DEFAULT_GRAPH, reserved_graph, visible_graph
 from pactgraph.ontology import PG
 
 router = APIRouter(tags=["store"])
@@ -41,6 +41,9 @@ def _target(graph: str | None, default: str | None) -> URIRef:
             ox.NamedNode(graph)  # the engine's own IRI rules: no space, <>"{}|^` or bad escapes
         except ValueError as exc:
             raise PactgraphError(Kind.BAD_INPUT, f"graph is not a valid IRI: {graph!r} ({exc})") from exc
+        if not visible_graph(graph):  # pactgraph's own graphs; the default graph is ?default
+            why = reserved_graph(graph)
+            raise PactgraphError(Kind.BAD_INPUT, f"the graph <{graph}> {why}; the default graph is ?default")
         return URIRef(graph)
     if default is not None and not graph:
         return DEFAULT_GRAPH
@@ -175,6 +178,10 @@ async def ingest_file(
         str | None, Query(description="turtle, ntriples, nquads, trig, jsonld, rdfxml or csv")
     ] = None,
     validate: ValidateParam = True,
+    replace: Annotated[
+        bool,
+        Query(description="true: replace a graph that another source (file, dataset, bundled data) holds"),
+    ] = False,
 ) -> dict[str, object]:
     """Upload RDF (any format rdflib reads) or CSV as the request body."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -190,7 +197,7 @@ async def ingest_file(
     st = state(request)
     source = SourceInput(name, body, fmt, graph_for(name))
     result = await st.run(
-        lambda: ingest(st.store, [source], validate_shapes=validate),
+        lambda: ingest(st.store, [source], validate_shapes=validate, replace=replace),
         timeout=max(st.settings.query_timeout, 300),
     )
     return {"graphs": result.graphs, "triples": result.triples}

@@ -33,7 +33,7 @@ from pactgraph.graph.importers.base import (
     Triples,
 )
 from pactgraph.graph.importers.persons import write_review
-from pactgraph.graph.ingest import SourceInput, ingest
+from pactgraph.graph.ingest import IMPORT, SourceInput, ingest
 from pactgraph.graph.store import Store
 
 _MODULES = (
@@ -85,10 +85,12 @@ def run_import(
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
     review_dir: Path | None = None,
+    replace: bool = False,
 ) -> ImportResult:
     """Import dataset `name` from `files` into the store: the release's graph is replaced whole,
     or, on any error (a wrong file, an unreadable row without `skip_bad_rows`, a shape
-    violation), the store is left as it was."""
+    violation), the store is left as it was. A release graph that another source holds (a file
+    ingested under its name) is replaced only with `replace`."""
     ds = dataset(name)
     if not files:
         raise PactgraphError(Kind.BAD_INPUT, f"{name}: give the dataset's file ({ds.files})")
@@ -115,8 +117,9 @@ def run_import(
     if progress:
         progress("validate and write", 0, 1)
     data = t.ntriples()
+    names = ", ".join(f.name for f in files)
     written = ingest(
-        store, [SourceInput(", ".join(f.name for f in files), data, "ntriples", URIRef(src.graph))]
+        store, [SourceInput(names, data, "ntriples", URIRef(src.graph), IMPORT + ds.name)], replace=replace
     )
     result.triples = written.graphs.get(src.graph, 0)
     if near:

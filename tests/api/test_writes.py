@@ -122,7 +122,7 @@ def test_ingest_validates_and_reports(server: Server) -> None:
         headers={**auth, "Content-Type": "text/turtle"},
     )
     assert ok.status_code == 200
-    assert ok.json() == {"graphs": {"https://pactgraph.org/graph/atlantis": 6}, "triples": 6}
+    assert ok.json() == {"graphs": {"https://pactgraph.org/graph/atlantis": 7}, "triples": 7}
     rows = httpx.get(
         server.url + "/sparql",
         params={
@@ -135,7 +135,8 @@ def test_ingest_validates_and_reports(server: Server) -> None:
         "xml:lang": "en",
     }
     # The graph the file became, read back through the Graph Store: its three statements, as
-    # written (the label keeps its language), and the graph's own description; nothing else.
+    # written (the label keeps its language), and the graph's own description (type, file, hash,
+    # origin); nothing else.
     got = httpx.get(
         server.url + "/store",
         params={"graph": "https://pactgraph.org/graph/atlantis"},
@@ -149,7 +150,7 @@ def test_ingest_validates_and_reports(server: Server) -> None:
         (xaa, RDFS.label, Literal("Atlantis", lang="en")),
         (xaa, URIRef("https://pactgraph.org/ontology#isoAlpha3"), Literal("XAA")),
     }
-    assert len(g) == 6 and {s for s in g.subjects()} == {xaa, URIRef("https://pactgraph.org/graph/atlantis")}
+    assert len(g) == 7 and {s for s in g.subjects()} == {xaa, URIRef("https://pactgraph.org/graph/atlantis")}
 
 
 def test_body_over_the_limit_is_413(server: Server) -> None:

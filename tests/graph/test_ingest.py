@@ -55,8 +55,9 @@ def test_each_rdf_format_lands_in_its_graph(store: Store, fmt: str) -> None:
     assert rows == [
         {"g": graph, "d": Literal("2020-02", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYearMonth"))}
     ]
-    # every triple of the source, plus the graph's own description and the signing date's days
-    assert store.count(graph) == len(mini_graph()) + 4 + 2
+    # every triple of the source, plus the graph's own description (type, file, hash, origin) and
+    # the signing date's days
+    assert store.count(graph) == len(mini_graph()) + 5 + 2
 
 
 def test_named_graphs_in_quad_formats_are_kept(store: Store) -> None:
