@@ -6,11 +6,13 @@ a few triples of its own: none of these needs the bundled data)."""
 
 from __future__ import annotations
 
+import os
 import select
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -375,8 +377,35 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PACTGRAPH_HEADER_TIMEOUT": str(HEAD_TIMEOUT),
         "PACTGRAPH_BODY_TIMEOUT": str(BODY_TIMEOUT),
     }
-    with serve_subprocess(path, folder / "serve.log", env=env) as (url, _proc):
+    with serve_subprocess(path, folder / "serve.log", env=env) as (url, proc):
+        SERVED_PID.append(proc.pid)
         yield url
+
+
+SERVED_PID: list[int] = []
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its live children (its query workers), from /proc."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def assert_idle(window: float = 1.0) -> None:
+    """Nothing a cut-off client started is still running: the server is idle."""
+    (pid,) = SERVED_PID
+    time.sleep(0.3)
+    before = cpu_seconds(pid)
+    time.sleep(window)
+    used = cpu_seconds(pid) - before
+    assert used < window / 5, f"the server still burned {used:.2f} s of CPU in {window} s"
 
 
 def trickle(url: str, head: bytes, drip: bytes, give_up: float) -> tuple[float, bytes]:
@@ -458,6 +487,7 @@ def test_a_slow_request_head_is_cut_off_while_others_are_served(served: str) -> 
         assert b"did not arrive in time" in got
     assert not others.failures, others.failures
     assert others.answers >= 10 and others.slowest < HEAD_TIMEOUT, (others.answers, others.slowest)
+    assert_idle()
 
 
 def test_a_slow_request_body_is_cut_off_and_nothing_is_written(served: str) -> None:
@@ -478,6 +508,7 @@ def test_a_slow_request_body_is_cut_off_and_nothing_is_written(served: str) -> N
     assert httpx.get(served + "/store", params={"graph": graph}).status_code == 404
     assert not others.failures, others.failures
     assert others.slowest < BODY_TIMEOUT, others.slowest
+    assert_idle()
 
 
 def test_a_client_that_keeps_its_connection_idle_is_closed(served: str) -> None:
