@@ -136,6 +136,25 @@ def test_no_client_write_names_a_reserved_graph(writable: Live, graph: str) -> N
     assert graph_count(writable.url, graph) == (before[ONTOLOGY] if graph == ONTOLOGY else 0)
 
 
+def test_refused_writes_leave_the_store_as_it_was_across_a_restart(seeded: Path, tmp_path: Path) -> None:
+    """Every refused write of every reserved graph, through a real `pactgraph serve`: the quads on
+    disk after it stops, and after a second start, are those before (pactgraph's own graphs too)."""
+    path = copy_store(seeded, tmp_path / "store")
+    before = all_quads(path)
+    with serve_subprocess(path, tmp_path / "first.log", {"PACTGRAPH_TOKEN": TOKEN}) as (url, _):
+        for graph in RESERVED:
+            for method, route, params, ctype, body in reserved_writes(graph):
+                headers = {**AUTH, **({"Content-Type": ctype} if ctype else {})}
+                r = httpx.request(
+                    method, url + route, params=params, headers=headers, content=body, timeout=60
+                )
+                assert r.status_code == 400, f"{method} {route} {params}: {r.status_code} {r.text}"
+    assert all_quads(path) == before
+    with serve_subprocess(path, tmp_path / "second.log", {"PACTGRAPH_TOKEN": TOKEN}) as (url, _):
+        assert graph_count(url, STATES) > 1000
+    assert all_quads(path) == before
+
+
 def test_the_cli_refuses_a_reserved_graph(seeded: Path, tmp_path: Path) -> None:
     path = copy_store(seeded, tmp_path / "store")
     before = all_quads(path)
