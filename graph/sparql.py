@@ -203,6 +203,8 @@ def _keep(text: str, flags: bytearray) -> str:
 
 
 def _read(text: str) -> _Reading:
+    """The text as every reading sees it (see _Reading). Stops early, with what it found so far,
+    once some reading nests deeper than MAX_NESTING: the text is refused for that alone."""
     n = len(text)
     code = bytearray(n)  # 1: code in some reading
     kw = bytearray(n)  # 1: code, outside a `<…>` read as a comparison
@@ -217,6 +219,8 @@ def _read(text: str) -> _Reading:
         for (state, r_end), depth in pending.pop(pos).items():
             for nxt, nstate, nr_end, ndepth, peak in _step(text, n, pos, state, r_end, depth, code, kw, memo):
                 deepest = max(deepest, peak)
+                if deepest > MAX_NESTING:
+                    return _Reading(_keep(text, code), _keep(text, kw), deepest)
                 if nxt >= n:
                     continue
                 here = pending.get(nxt)
@@ -647,12 +651,19 @@ def pick_format(fmt: str | None, kind: ResultKind) -> str | None:
     return name
 
 
+_READ_FOR_VOLATILE = 65536
+_VOLATILE_WORD = re.compile(r"(?<![\w:?$])(NOW|RAND|UUID|STRUUID|BNODE)(?![\w:])", re.I)
 _VOLATILE = re.compile(r"(?<![\w:?$])(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.I)
 
 
 def is_volatile(query: str) -> bool:
     """Whether the query's answer may change without the data changing (NOW(), RAND(), UUID(),
     STRUUID(), BNODE(...)): such answers are not worth keeping for the next asker."""
+    if len(query) > _READ_FOR_VOLATILE:
+        # A long text: any mention of such a word, in code or not, keeps the answer out of the
+        # cache (a superset, linear in the text; the full reading of an adversarial megabyte
+        # costs seconds, which the cache decision is not worth).
+        return _VOLATILE_WORD.search(query) is not None
     return _VOLATILE.search(_reading(query).code) is not None
 
 
