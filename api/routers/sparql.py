@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from pactgraph.api.negotiation import choose, documented_200
 from pactgraph.api.result_cache import CachedAnswer, ResultCache, etag_matches
 from pactgraph.api.state import read_body, require_token, state
-from pactgraph.graph import Kind, PactgraphError, refuse_unsafe, writes
+from pactgraph.graph import Kind, PactgraphError, writes
 from pactgraph.graph.sparql import PREFIXES, both_formats, is_volatile
 from pactgraph.graph.workers import ClientGone
 
@@ -243,7 +243,8 @@ async def update(
         )
     if not text.strip():
         raise PactgraphError(Kind.BAD_INPUT, "no update given")
-    await run_in_threadpool(refuse_unsafe, text, "update")  # off the event loop
+    # The safety checks (SERVICE, LOAD, nesting) run where the update is worked out: in the
+    # sandboxed child, off the event loop and within the time limit (graph/update.py check_syntax).
     st = state(request)
     # The update is worked out in a sandboxed child killed at the query time limit (nothing is
     # written then); the check and the write after it keep the longer bound.
