@@ -7,11 +7,14 @@ byte a second holds its connection, and enough of them hold every connection the
 have. Here the server's HTTP protocol (uvicorn's own, h11 or httptools) gets a timer: from the
 moment a connection opens, and again each time a response has been sent on it, the next request
 head (request line and headers) must be complete within PACTGRAPH_HEADER_TIMEOUT seconds, or the
-connection is answered 408 and closed. The body has its own time-out (`BodyTimeout`, ASGI
-middleware on every route, PACTGRAPH_BODY_TIMEOUT): from the app's first read of a request's body,
-the whole body must arrive within that many seconds, or the read fails with 408. It is timed where
-the app reads, not in the protocol: a server busy elsewhere stops reading (flow control), and a
-client that cannot send then is not slow.
+connection is answered 408 and closed; a head still incomplete after MAX_HEAD bytes is answered
+431 and closed (h11 bounds a head itself; httptools, the faster one, does not).
+
+The body has its own time-out (`BodyTimeout`, ASGI middleware on every route,
+PACTGRAPH_BODY_TIMEOUT): from the app's first read of a request's body, the whole body must arrive
+within that many seconds, or the read fails with 408. It is timed where the app reads, not in the
+protocol: a server busy elsewhere stops reading (flow control), and a client that cannot send then
+is not slow.
 """
 
 from __future__ import annotations
@@ -33,18 +36,37 @@ REQUEST_TIMEOUT = (
     + f"content-length: {len(_TIMEOUT_BODY)}\r\n\r\n".encode()
     + _TIMEOUT_BODY
 )
+# The largest request head (request line and headers) a connection may send: room for a long
+# SPARQL query in a GET URL, bounded memory per connection. h11 refuses more itself
+# (h11_max_incomplete_event_size); httptools has no such bound (uvicorn kept 400 MB of headers
+# sent in 3 s), so the protocol counts the bytes of a head still incomplete.
+MAX_HEAD = 256 * 1024
+_TOO_LARGE_BODY = json.dumps(
+    {
+        "error": f"the request head (request line and headers) is over {MAX_HEAD} bytes; "
+        "send a long query in a POST body",
+        "detail": None,
+    }
+).encode()
+HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+    + f"connection: close\r\ncontent-length: {len(_TOO_LARGE_BODY)}\r\n\r\n".encode()
+    + _TOO_LARGE_BODY
+)
 
 
 def with_head_timeout(base: type[asyncio.Protocol], seconds: float) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol class `base` (H11Protocol or HttpToolsProtocol), closing a
     connection whose next request head is not complete `seconds` after the connection opened or
-    its last response was sent. Both classes set `self.cycle` to a new request/response cycle
-    when a head is complete, and call `on_response_complete` when a response is sent: the timer
-    is armed at those points and disarmed by a new cycle."""
+    its last response was sent (408), or is still incomplete after MAX_HEAD bytes (431). Both
+    classes set `self.cycle` to a new request/response cycle when a head is complete, and call
+    `on_response_complete` when a response is sent: the timer is armed at those points and
+    disarmed by a new cycle."""
 
     class HeadTimeout(base):  # type: ignore[misc, valid-type]
         _head_timer: asyncio.TimerHandle | None = None
         _armed_for: Any = None  # the cycle that was current when the timer was armed
+        _head_bytes = 0  # bytes received since, while no new request head is complete
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)
@@ -54,6 +76,13 @@ def with_head_timeout(base: type[asyncio.Protocol], seconds: float) -> type[asyn
             super().data_received(data)
             if self.cycle is not self._armed_for:
                 self._disarm()  # a request head arrived: the app has the request now
+            elif self._head_timer is not None:
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD and not self.transport.is_closing():
+                    self._disarm()
+                    if self.cycle is None or not self.cycle.more_body:
+                        self.transport.write(HEAD_TOO_LARGE)
+                    self.transport.close()
 
         def on_response_complete(self) -> None:
             before = self.cycle
@@ -68,6 +97,7 @@ def with_head_timeout(base: type[asyncio.Protocol], seconds: float) -> type[asyn
         def _arm(self) -> None:
             self._disarm()
             self._armed_for = self.cycle
+            self._head_bytes = 0
             self._head_timer = self.loop.call_later(seconds, self._head_timed_out)
 
         def _disarm(self) -> None:
@@ -105,7 +135,7 @@ def uvicorn_limits(settings: Settings, http: str) -> dict[str, Any]:
         "http": with_head_timeout(base, settings.header_timeout),
         "timeout_keep_alive": settings.keep_alive,
         "limit_concurrency": settings.max_connections,
-        "h11_max_incomplete_event_size": 64 * 1024,  # a request line and headers over 64 KiB: 400
+        "h11_max_incomplete_event_size": MAX_HEAD,  # h11's own bound on a head (400 past it)
     }
 
 

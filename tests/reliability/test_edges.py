@@ -6,6 +6,7 @@ a few triples of its own: none of these needs the bundled data)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -509,6 +510,36 @@ def test_a_slow_request_body_is_cut_off_and_nothing_is_written(served: str) -> N
     assert not others.failures, others.failures
     assert others.slowest < BODY_TIMEOUT, others.slowest
     assert_idle()
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_huge_request_head_is_refused_before_it_is_held(served: str) -> None:
+    """Headers sent fast and without end: refused past 256 KiB, not kept until the time-out."""
+    (pid,) = SERVED_PID
+    before = rss_mib(pid)
+    host, port = served.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        line = b"X-Big: " + b"a" * 8000 + b"\r\n"
+        with contextlib.suppress(OSError):  # the server closes while we send
+            while sent < 200_000_000:
+                sock.sendall(line)
+                sent += len(line)
+        got = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                got += chunk
+    assert got.startswith((b"HTTP/1.1 431", b"HTTP/1.1 400")), got[:200]
+    assert sent < 50_000_000, sent
+    assert rss_mib(pid) - before < 50
+    assert httpx.get(served + "/healthz").status_code == 200
 
 
 def test_a_client_that_keeps_its_connection_idle_is_closed(served: str) -> None:
