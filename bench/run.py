@@ -17,6 +17,7 @@ import shutil
 import sys
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -49,6 +50,9 @@ def parser_for(doc: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="results directory (default bench/results/<scale>)")
     parser.add_argument("--parts", help=f"comma-separated subset of {','.join(PARTS)}")
     parser.add_argument("--sizes", help="comma-separated sizes in triples, instead of the scale's")
+    parser.add_argument(
+        "--wrk-seconds", type=int, help="seconds of each wrk cell, instead of the scale's (whole seconds)"
+    )
     parser.add_argument("--no-limits", action="store_true", help="no caps on slow runs (may take hours)")
     parser.add_argument("--profile", action="store_true", help="record py-spy profiles of pactgraph's work")
     parser.add_argument(
@@ -62,9 +66,9 @@ def parser_for(doc: str) -> argparse.ArgumentParser:
 def context_from_args(args: argparse.Namespace) -> Context:
     scale = SCALES[args.scale]
     if args.sizes:
-        from dataclasses import replace
-
         scale = replace(scale, sizes=tuple(int(s) for s in args.sizes.split(",")))
+    if args.wrk_seconds:
+        scale = replace(scale, wrk_seconds=float(args.wrk_seconds))
     out = args.out or RESULTS_DIR / scale.name
     out.mkdir(parents=True, exist_ok=True)
     return Context(scale=scale, out=out, limits=not args.no_limits, profile=args.profile, tools=find_tools())
