@@ -70,16 +70,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(10)
 
 
-def _run_suite(out: Path, query: str, gsp: str, update: str, token: str | None) -> dict[str, str]:
-    """Every test's status (passed, failed, skipped) by its id, as the runner reports it."""
+def _start_suite(out: Path, query: str, gsp: str, update: str, token: str | None) -> subprocess.Popen[bytes]:
+    """The runner over one server, in the background: its report goes to `out`, what it prints
+    to a file beside it (not a pipe, which nobody reads while both runners run)."""
     cmd = [sys.executable, str(RUNNER), "--query-url", query, "--gsp-url", gsp, "--update-url", update]
     cmd += ["--tests-dir", str(SUITE), "--json-out", str(out), "--time-budget", "3000", "--timeout", "60"]
     if token:
         cmd += ["--token", token]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    with out.with_name(out.stem + "-runner.log").open("wb") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _finish_suite(proc: subprocess.Popen[bytes], out: Path) -> dict[str, str]:
+    """Every test's status (passed, failed, skipped) by its id, as the runner reports it."""
+    proc.wait(timeout=3600)
+    printed = out.with_name(out.stem + "-runner.log").read_text()
     report = json.loads(out.read_text())
-    assert "results" in report, f"the runner did not run: {report.get('error')} {done.stderr[-2000:]}"
-    print(done.stdout)
+    assert "results" in report, f"the runner did not run: {report.get('error')} {printed[-2000:]}"
+    print(printed)
     return {r["id"]: r["status"] for r in report["results"]}
 
 
@@ -94,29 +102,43 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
         )
     tmp = tmp_path_factory.mktemp("w3c")
     pactgraph = str(Path(sys.executable).parent / "pactgraph")
-    port = _port()
+    # Both servers at once, each with its own runner: each server has its own store and port, and
+    # the runner waits on one request at a time, so the two runs overlap instead of adding up.
+    ours_port, raw_port = _port(), _port()
     served = _serve(
-        [pactgraph, "serve", "--store", f"oxigraph:{tmp / 'pactgraph-store'}", "--port", str(port)],
-        f"http://127.0.0.1:{port}/readyz",
+        [pactgraph, "serve", "--store", f"oxigraph:{tmp / 'pactgraph-store'}", "--port", str(ours_port)],
+        f"http://127.0.0.1:{ours_port}/readyz",
         tmp / "pactgraph.log",
         {"PACTGRAPH_TOKEN": TOKEN},
     )
     try:
-        base = f"http://127.0.0.1:{port}"
-        ours = _run_suite(tmp / "pactgraph.json", base + "/sparql", base + "/store", base + "/update", TOKEN)
+        raw = _serve(
+            [oxigraph, "serve", "--location", str(tmp / "raw-store"), "--bind", f"127.0.0.1:{raw_port}"],
+            f"http://127.0.0.1:{raw_port}/query?query=ASK%7B%7D",
+            tmp / "oxigraph.log",
+        )
+        runs: list[subprocess.Popen[bytes]] = []
+        try:
+            base = f"http://127.0.0.1:{ours_port}"
+            runs.append(
+                _start_suite(
+                    tmp / "pactgraph.json", base + "/sparql", base + "/store", base + "/update", TOKEN
+                )
+            )
+            base = f"http://127.0.0.1:{raw_port}"
+            runs.append(
+                _start_suite(tmp / "oxigraph.json", base + "/query", base + "/store", base + "/update", None)
+            )
+            ours = _finish_suite(runs[0], tmp / "pactgraph.json")
+            engine = _finish_suite(runs[1], tmp / "oxigraph.json")
+        finally:
+            for run in runs:
+                if run.poll() is None:
+                    run.kill()
+                    run.wait(10)
+            _stop(raw)
     finally:
         _stop(served)
-    port = _port()
-    raw = _serve(
-        [oxigraph, "serve", "--location", str(tmp / "raw-store"), "--bind", f"127.0.0.1:{port}"],
-        f"http://127.0.0.1:{port}/query?query=ASK%7B%7D",
-        tmp / "oxigraph.log",
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        engine = _run_suite(tmp / "oxigraph.json", base + "/query", base + "/store", base + "/update", None)
-    finally:
-        _stop(raw)
     yield ours, engine
 
 
