@@ -6,6 +6,7 @@ Backends: `memory:`, `oxigraph:` on disk, and `sparql:` on a real Oxigraph serve
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -114,6 +115,28 @@ def start_virtuoso(location: Path) -> tuple[subprocess.Popen[bytes], str]:
     grant = 'grant SPARQL_UPDATE to "SPARQL";'
     subprocess.run([isql, str(isql_port), "dba", "dba", f"exec={grant}"], check=True, capture_output=True)
     return proc, f"sparql:{url}"
+
+
+@pytest.fixture(scope="session")
+def bundled_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed on-disk store holding the ontology and every bundled file, ingested once per
+    session: tests and servers that need a store of their own with the bundled data start from a
+    copy of it (`seeded_copy`) instead of ingesting the same files again."""
+    path = tmp_path_factory.mktemp("bundled-seed") / "store"
+    store = open_store(f"oxigraph:{path}")
+    load_ontology(store)
+    ingest(store, read_sources([DATA_DIR]))
+    store.close()
+    del store
+    gc.collect()  # the RocksDB lock goes with the last reference
+    return path
+
+
+def seeded_copy(seed: Path, dest: Path) -> Path:
+    """A store of its own at `dest` with the seed's quads (a closed RocksDB directory copies like
+    any files; its generation and snapshot, kept beside it, are not copied: built on first use)."""
+    shutil.copytree(seed, dest)
+    return dest
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from pactgraph.api.app import create_app
 from pactgraph.api.settings import Settings
+from tests.conftest import seeded_copy
 
 TOKEN = "test-token-0123456789"
 
@@ -87,8 +88,8 @@ def serve_app(app: FastAPI, ready_within: float = 120) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    path = tmp_path_factory.mktemp("served") / "store"
+def server(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Iterator[Server]:
+    path = seeded_copy(bundled_seed, tmp_path_factory.mktemp("served") / "store")
     settings = Settings(
         store=f"oxigraph:{path}", token=TOKEN, query_timeout=2.0, max_body=2_000_000, max_rows=300
     )
@@ -97,7 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def open_server(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Iterator[str]:
     """A server with no token configured: writes are off."""
-    path = tmp_path_factory.mktemp("open") / "store"
+    path = seeded_copy(bundled_seed, tmp_path_factory.mktemp("open") / "store")
     yield from run_server(Settings(store=f"oxigraph:{path}", token=None))

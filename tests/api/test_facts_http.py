@@ -7,12 +7,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from pactgraph.api.settings import Settings
 from tests.api.conftest import run_server
+from tests.conftest import seeded_copy
 
 TOKEN = "facts-token-0123456789"
 ID = "https://pactgraph.org/id/"
@@ -20,9 +22,9 @@ PG = "https://pactgraph.org/ontology#"
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def url(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Iterator[str]:
     """A server of its own (the bundled data, then the facts these tests add)."""
-    path = tmp_path_factory.mktemp("facts") / "store"
+    path = seeded_copy(bundled_seed, tmp_path_factory.mktemp("facts") / "store")
     yield from run_server(Settings(store=f"oxigraph:{path}", token=TOKEN))
 
 

@@ -16,6 +16,7 @@ from rdflib import Graph, Literal, URIRef
 
 from pactgraph.api.settings import Settings
 from tests.api.conftest import TOKEN, run_server
+from tests.conftest import seeded_copy
 
 PG = "https://pactgraph.org/ontology#"
 ID = "https://pactgraph.org/id/"
@@ -27,8 +28,8 @@ UPDATE = {**AUTH, "Content-Type": "application/sparql-update"}
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("writes") / "store"
+def url(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Iterator[str]:
+    path = seeded_copy(bundled_seed, tmp_path_factory.mktemp("writes") / "store")
     yield from run_server(Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=10.0))
 
 

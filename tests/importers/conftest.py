@@ -3,8 +3,6 @@ the real datasets in ../shared/datasets (skipped with the reason when that folde
 
 from __future__ import annotations
 
-import gc
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 
 from pactgraph.data import DATA_DIR
 from pactgraph.graph import Store, ingest, load_ontology, open_store, read_sources
+from tests.conftest import seeded_copy
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
@@ -39,25 +38,11 @@ def bundled_store(path: Path) -> Store:
     return store
 
 
-@pytest.fixture(scope="session")
-def bundled_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A closed store with the ontology and the bundled data, ingested once per session."""
-    path = tmp_path_factory.mktemp("bundled") / "store"
-    store = bundled_store(path)
-    store.close()
-    del store
-    gc.collect()  # the RocksDB lock goes with the last reference
-    return path
-
-
 @pytest.fixture
-def store(bundled_template: Path, tmp_path: Path) -> Iterator[Store]:
-    """A store of its own with the ontology and the bundled data: a copy of the template (a closed
-    RocksDB directory copies like any files), the same quads as ingesting them again, in a
-    fraction of the time."""
-    path = tmp_path / "store"
-    shutil.copytree(bundled_template, path)
-    s = open_store(f"oxigraph:{path}")
+def store(bundled_seed: Path, tmp_path: Path) -> Iterator[Store]:
+    """A store of its own with the ontology and the bundled data: a copy of the session's seed
+    (tests.conftest), the same quads as ingesting them again, in a fraction of the time."""
+    s = open_store(f"oxigraph:{seeded_copy(bundled_seed, tmp_path / 'store')}")
     yield s
     s.close()
 

@@ -11,6 +11,7 @@ import pytest
 from pactgraph.api.settings import Settings
 from pactgraph.ontology import ENTITY_BASE
 from tests.api.conftest import run_server
+from tests.conftest import seeded_copy
 from tests.importers.conftest import DATA
 
 TOKEN = "importer-token-0123456789"
@@ -18,8 +19,8 @@ E = ENTITY_BASE
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path: Path = tmp_path_factory.mktemp("import-http") / "store"
+def url(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Iterator[str]:
+    path = seeded_copy(bundled_seed, tmp_path_factory.mktemp("import-http") / "store")
     yield from run_server(Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=30))
 
 

@@ -6,7 +6,6 @@ store; each server gets its own copy (a closed RocksDB directory copies like any
 
 from __future__ import annotations
 
-import gc
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,6 @@ from pathlib import Path
 import pytest
 
 from pactgraph.api.settings import Settings
-from pactgraph.data import DATA_DIR
-from pactgraph.graph import ingest, load_ontology, open_store, read_sources
 from tests.reliability.helpers import FIGURES, TOKEN, Live, live_server
 
 
@@ -33,16 +30,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A closed store holding the ontology and every bundled file (the template to copy)."""
-    path = tmp_path_factory.mktemp("seed") / "store"
-    store = open_store(f"oxigraph:{path}")
-    load_ontology(store)
-    ingest(store, read_sources([DATA_DIR]))
-    store.close()
-    del store
-    gc.collect()  # the RocksDB lock goes with the last reference
-    return path
+def seeded(bundled_seed: Path) -> Path:
+    """A closed store holding the ontology and every bundled file (the template to copy): the
+    session's one seed (tests.conftest), shared with the other folders' tests."""
+    return bundled_seed
 
 
 def copy_store(seeded: Path, dest: Path) -> Path:

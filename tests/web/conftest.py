@@ -10,11 +10,13 @@ one of its modules reads (the libraries' folder)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from pactgraph.api.settings import Settings
 from tests.api.conftest import run_server
+from tests.conftest import seeded_copy
 from tests.installed import installed, serving
 
 
@@ -28,8 +30,8 @@ def explorer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def checkout_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The checkout's app served in this process. Module-scoped, so a module can stop it before
-    its browser (see test_explorer.checkout_site)."""
-    path = tmp_path_factory.mktemp("checkout") / "store"
+def checkout_url(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Iterator[str]:
+    """The checkout's app served in this process, over a copy of the bundled data. Module-scoped,
+    so a module can stop it before its browser (see test_explorer.checkout_site)."""
+    path = seeded_copy(bundled_seed, tmp_path_factory.mktemp("checkout") / "store")
     yield from run_server(Settings(store=f"oxigraph:{path}", token=None))
