@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pactgraph.data import DATA_DIR
-from pactgraph.graph import Store, ingest, load_ontology, open_store, read_sources
+from pactgraph.graph import Store, open_store
 from tests.conftest import seeded_copy
 
 HERE = Path(__file__).parent
@@ -31,18 +30,16 @@ def real_file(name: str) -> Path:
     return path
 
 
-def bundled_store(path: Path) -> Store:
-    store = open_store(f"oxigraph:{path}")
-    load_ontology(store)
-    ingest(store, read_sources([DATA_DIR]))
-    return store
+def bundled_store(seed: Path, path: Path) -> Store:
+    """An open store at `path` with the ontology and the bundled data: a copy of the session's
+    seed (tests.conftest.bundled_seed), the same quads as ingesting them again, in a fraction of
+    the time."""
+    return open_store(f"oxigraph:{seeded_copy(seed, path)}")
 
 
 @pytest.fixture
 def store(bundled_seed: Path, tmp_path: Path) -> Iterator[Store]:
-    """A store of its own with the ontology and the bundled data: a copy of the session's seed
-    (tests.conftest), the same quads as ingesting them again, in a fraction of the time."""
-    s = open_store(f"oxigraph:{seeded_copy(bundled_seed, tmp_path / 'store')}")
+    s = bundled_store(bundled_seed, tmp_path / "store")
     yield s
     s.close()
 

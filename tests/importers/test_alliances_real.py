@@ -38,13 +38,15 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict[str, ImportResult]]]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path
+) -> Iterator[tuple[Store, dict[str, ImportResult]]]:
     for paths in FILES.values():
         for p in paths:
             if not p.exists():
                 pytest.skip(f"the real file {p} is not here: the datasets are not redistributed")
     tmp: Path = tmp_path_factory.mktemp("alliances-real")
-    store = bundled_store(tmp / "store")
+    store = bundled_store(bundled_seed, tmp / "store")
     results = {name: run_import(store, name, read_files(paths)) for name, paths in FILES.items()}
     yield store, results
     store.close()

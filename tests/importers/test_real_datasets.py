@@ -21,10 +21,12 @@ E = ENTITY_BASE
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict[str, ImportResult]]]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path
+) -> Iterator[tuple[Store, dict[str, ImportResult]]]:
     files = {name: real_file(name) for name in REAL}
     tmp: Path = tmp_path_factory.mktemp("real")
-    store = bundled_store(tmp / "store")
+    store = bundled_store(bundled_seed, tmp / "store")
     results = {
         name: run_import(store, name, read_files([path]), review_dir=tmp) for name, path in files.items()
     }
