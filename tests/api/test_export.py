@@ -18,8 +18,8 @@ import networkx as nx
 import pytest
 import rdflib
 
-from pactgraph.data import DATA_DIR
 from tests.api.conftest import Server
+from tests.conftest import seeded_copy
 
 ID = "https://pactgraph.org/id/"
 PG = "https://pactgraph.org/ontology#"
@@ -187,11 +187,10 @@ def cli(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def cli_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("export-cli") / "store"
-    done = cli("ingest", str(DATA_DIR), store=path)
-    assert done.returncode == 0, done.stderr
-    return path
+def cli_store(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Path:
+    """A store of the bundled data for the export commands (`pactgraph ingest` itself is
+    tests/api/test_cli.py's)."""
+    return seeded_copy(bundled_seed, tmp_path_factory.mktemp("export-cli") / "store")
 
 
 def test_cli_exports_graphml(cli_store: Path, tmp_path: Path) -> None:
