@@ -35,7 +35,7 @@ WRITES = [
     ("POST", "/ingest?name=auth-check.ttl", TURTLE, "<urn:a> <urn:b> 'ingest' ."),
     (
         "POST",
-        "/ingest?name=auth-check.csv&format=csv",
+        "/ingest?name=auth-check-csv.csv&format=csv",  # its own graph: auth-check.ttl holds graph/auth-check
         {"Content-Type": "text/csv"},
         "kind,subject,object,start,end,status,source,quote,detail\n"
         "membership,state/RUS,org/un,1945-10-24,,confirmed,source/un-member-states,,\n",

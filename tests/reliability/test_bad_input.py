@@ -252,7 +252,9 @@ def test_bad_file_through_put_store(server: Live, case: str, fmt: str, data: byt
         headers={**server.auth, "Content-Type": MEDIA[fmt]},
         timeout=120,
     )
-    acts(r, 400)
+    # A quad format is refused as a format before it is read (415, issue 18.7); a graph format
+    # that does not parse is 400.
+    acts(r, 415 if fmt in ("nquads", "trig") else 400)
 
 
 @pytest.mark.slow
@@ -390,7 +392,9 @@ def test_every_cut_is_refused_over_http(server: Live, route: str, fmt: str) -> N
             if may_be_whole(fmt, data[:i]):
                 continue
             name = f"cut-at-{i}{EXT[fmt]}"
-            body = acts(_send_cut(client, route, fmt, name, data[:i]), 400)
+            # Quads on a Graph Store route are refused as a format, before they are read (415).
+            quads_on_store = route != "POST /ingest" and fmt in ("nquads", "trig")
+            body = acts(_send_cut(client, route, fmt, name, data[:i]), 415 if quads_on_store else 400)
             if route == "POST /ingest":
                 assert name in body["error"], body["error"]
             sent += 1
