@@ -110,6 +110,9 @@ def server(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         query_queue=2,
         query_memory=MEMORY_MIB,
     )
+    # Workers of apps that other tests started in this process (and left idle) are not this
+    # server's: the checks below count this server's only.
+    _FOREIGN.update(_query_children())
     with live_server(settings, path) as live:
         yield live
 
@@ -164,8 +167,16 @@ def _sandboxed_children() -> set[int]:
     return found
 
 
-def _workers() -> set[int]:
+_FOREIGN: set[int] = set()
+
+
+def _query_children() -> set[int]:
     return {p.pid for p in mp.active_children() if p.name == "pactgraph-query" and p.pid is not None}
+
+
+def _workers() -> set[int]:
+    """The query workers of this module's server (children of this process, where it runs)."""
+    return _query_children() - _FOREIGN
 
 
 # ---------------------------------------------------------------------------- point 1: no network
