@@ -318,11 +318,11 @@ def evaluate_update(store: Store, text: str, timeout: float | None, memory_mib: 
     if store.remote is not None:
         return evaluate(store, text)
 
-    def work() -> tuple[list[ox.Quad], list[ox.Quad], list[ox.NamedNode], bool]:
+    def work() -> tuple[list[ox.Quad], list[ox.Quad], list[ox.NamedNode]]:
         d = evaluate(store, text)
-        return list(d.added), list(d.removed), list(d.dropped), d.everything
+        return list(d.added), list(d.removed), list(d.dropped)
 
-    added, removed, dropped, everything = run_forked(
+    added, removed, dropped = run_forked(
         work,
         timeout=timeout,
         memory_mib=memory_mib,
@@ -332,4 +332,4 @@ def evaluate_update(store: Store, text: str, timeout: float | None, memory_mib: 
     )
     batch = ox.Store()
     batch.extend(added)
-    return Delta(added=batch, removed=set(removed), dropped=set(dropped), everything=everything)
+    return Delta(added=batch, removed=set(removed), dropped=set(dropped))

@@ -141,12 +141,10 @@ class Delta:
     added: ox.Store = field(default_factory=ox.Store)
     removed: set[ox.Quad] = field(default_factory=set)
     dropped: set[ox.NamedNode] = field(default_factory=set)
-    everything: bool = False  # DROP ALL: every graph, data or not, goes first
 
     def empty(self) -> bool:
         return not (
-            self.everything
-            or self.dropped
+            self.dropped
             or self.removed
             or next(iter(self.added.quads_for_pattern(None, None, None, None)), None) is not None
         )
@@ -695,9 +693,6 @@ class Store:
         changes = self._changes
         if changes is None or changes.everything:
             return
-        if delta.everything:
-            changes.everything = True
-            return
         everything = delta.added.quads_for_pattern(None, None, None, None)
         added = list(itertools.islice(everything, CHANGE_LIMIT + 1))
         old: list[ox.Quad] = []
@@ -775,8 +770,6 @@ class Store:
         staging graphs, which the next open drops."""
         native = self._ox
         assert native is not None
-        if delta.everything:
-            native.clear()
         token = uuid.uuid4().hex
         try:
             added, removed = self._stage(delta, token, native.extend, native.bulk_extend)
@@ -872,8 +865,6 @@ class Store:
                 "on the sparql: backend a triple with a blank node of the server cannot be removed "
                 "(the protocol has no name for it); replace its graph instead",
             )
-        if delta.everything:
-            remote.update("DROP SILENT ALL")
         token = uuid.uuid4().hex
         staged: dict[str, list[ox.Quad]] = {}
         added: dict[ox.NamedNode, ox.NamedNode] = {}
@@ -921,11 +912,6 @@ class Store:
         added = [_memory_quad(q) for q in delta.added]
         removed = [_memory_quad(q) for q in delta.removed]
         ds = self.dataset
-        if delta.everything:
-            for context in list(ds.contexts()):
-                if context.identifier != DATASET_DEFAULT:
-                    ds.remove_graph(context)
-            ds.default_graph.remove((None, None, None))
         for g in delta.dropped:
             if g.value == str(DEFAULT_GRAPH):
                 ds.default_graph.remove((None, None, None))

@@ -40,6 +40,7 @@ from pactgraph.graph.store import (
     Store,
     data_graph,
     refuse_reserved,
+    reserved_graph,
     visible_graph,
 )
 
@@ -400,13 +401,13 @@ class _View:
     def contains(self, q: ox.Quad) -> bool:
         if q in self.delta.added:
             return True
-        if self.delta.everything or q.graph_name in self.delta.dropped or q in self.delta.removed:
+        if q.graph_name in self.delta.dropped or q in self.delta.removed:
             return False
         return self.store.contains(q)
 
     def quads(self, g: ox.NamedNode) -> list[ox.Quad]:
         kept: list[ox.Quad] = []
-        if not self.delta.everything and g not in self.delta.dropped:
+        if g not in self.delta.dropped:
             kept = [q for q in self.store.match(graph=g) if q not in self.delta.removed]
         return kept + list(self.delta.added.quads_for_pattern(None, None, None, g))
 
@@ -415,9 +416,7 @@ class _View:
 
     def named(self) -> set[ox.NamedNode]:
         """The named graphs of the view (the store's own default graph left out)."""
-        found: set[ox.NamedNode] = set()
-        if not self.delta.everything:
-            found = {ox.NamedNode(str(g)) for g in self.store.graph_names()} - self.delta.dropped
+        found = {ox.NamedNode(str(g)) for g in self.store.graph_names()} - self.delta.dropped
         found |= {q.graph_name for q in self.delta.added if isinstance(q.graph_name, ox.NamedNode)}
         return {g for g in found if visible_graph(g.value)} | self.created
 
@@ -449,17 +448,11 @@ class _View:
         self.created.discard(g)
         self.delta.added.remove_graph(g)
         self.delta.removed = {q for q in self.delta.removed if q.graph_name != g}
-        if not self.delta.everything and next(self.store.match(graph=g), None) is not None:
+        if next(self.store.match(graph=g), None) is not None:
             self.delta.dropped.add(g)
         if self._copy is not None:
             self._copy.remove_graph(g)
             self._merge_dirty = True
-
-    def drop_all(self) -> None:
-        self.delta = Delta(everything=True)
-        self.created.clear()
-        if self._copy is not None:
-            self._copy.clear()
 
     # evaluation
 
@@ -513,12 +506,11 @@ class _View:
         """The view as an in-memory store laid out as the store is (the merge in the default graph)."""
         if self._copy is None:
             copy = ox.Store()
-            if not self.delta.everything:
-                copy.extend(
-                    q
-                    for q in self.store.match()
-                    if q.graph_name not in self.delta.dropped and q not in self.delta.removed
-                )
+            copy.extend(
+                q
+                for q in self.store.match()
+                if q.graph_name not in self.delta.dropped and q not in self.delta.removed
+            )
             copy.extend(self.delta.added)
             for g in self.created:
                 copy.add_graph(g)
@@ -603,20 +595,22 @@ def _run(view: _View, reader: _Reader, op: _Op) -> None:
 
 
 def _clear(view: _View, op: _Op) -> None:
-    if op.target == "ALL":
-        view.drop_all()
-    elif op.target == "DEFAULT":
-        view.drop(_D)
-    elif op.target == "NAMED":
-        for g in sorted(view.named(), key=str):
-            view.drop(g)
-    else:
-        g = _graph(op.graphs[0])
-        if not view.exists(g):
-            if not op.silent:
-                raise _refused(f"the graph <{g.value}> does not exist")
-            return
-        view.drop(g)
+    if op.target in ("DEFAULT", "NAMED", "ALL"):
+        if op.target != "NAMED":
+            view.drop(_D)
+        if op.target != "DEFAULT":
+            # Every graph a client can write: the ontology is pactgraph's own, written from the
+            # package at each start, so ALL and NAMED leave it (and what queries read of it) in place.
+            for g in sorted(view.named(), key=str):
+                if reserved_graph(g.value) is None:
+                    view.drop(g)
+        return
+    g = _graph(op.graphs[0])
+    if not view.exists(g):
+        if not op.silent:
+            raise _refused(f"the graph <{g.value}> does not exist")
+        return
+    view.drop(g)
 
 
 def _modify(view: _View, reader: _Reader, op: _Op) -> None:

@@ -144,7 +144,7 @@ class _After:
         self.delta = delta
 
     def kept(self, q: ox.Quad) -> bool:
-        return not (self.delta.everything or q.graph_name in self.delta.dropped or q in self.delta.removed)
+        return not (q.graph_name in self.delta.dropped or q in self.delta.removed)
 
     def about(self, node: Node) -> Iterator[ox.Quad]:
         """The quads with `node` as subject."""
@@ -164,8 +164,6 @@ class _After:
     def gone(self) -> Iterator[ox.Quad]:
         """The quads the change takes away (those of emptied graphs included)."""
         yield from self.delta.removed
-        if self.delta.everything:
-            return  # nothing is left to point at them, nor to check
         for g in self.delta.dropped:
             yield from self.store.match(graph=g)
 

@@ -251,6 +251,37 @@ def test_the_ontology_graph_is_written_from_the_package_at_every_start(seeded: P
         assert r.json()["boolean"] is False
 
 
+def graphs_seen(url: str) -> list[str]:
+    r = httpx.get(url + "/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"})
+    assert r.status_code == 200, r.text
+    return sorted(b["g"]["value"] for b in r.json()["results"]["bindings"])
+
+
+@pytest.mark.parametrize("update", ["DROP ALL", "CLEAR ALL", "DROP NAMED", "CLEAR SILENT NAMED"])
+def test_drop_all_and_named_empty_every_client_graph_and_keep_the_ontology(
+    seeded: Path, tmp_path: Path, update: str
+) -> None:
+    """ALL and NAMED mean every graph a client can write: the data goes (in one transaction), the
+    ontology stays what the package holds, and the store is answered and writable afterwards."""
+    path = copy_store(seeded, tmp_path / "store")
+    settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=QUERY_TIMEOUT)
+    upd = {**AUTH, "Content-Type": "application/sparql-update"}
+    with live_server(settings, path) as live:
+        ontology = graph_count(live.url, ONTOLOGY)
+        assert STATES in graphs_seen(live.url) and ontology > 100
+        insert = f"INSERT DATA {{ {TRIPLE} }}"  # one triple in the default graph
+        assert httpx.post(live.url + "/update", content=insert, headers=upd, timeout=60).status_code == 204
+        r = httpx.post(live.url + "/update", content=update, headers=upd, timeout=60)
+        assert r.status_code == 204, r.text
+        assert graphs_seen(live.url) == [ONTOLOGY]
+        assert graph_count(live.url, ONTOLOGY) == ontology
+        ask = f"ASK {{ {TRIPLE} }}"
+        kept = httpx.get(live.url + "/sparql", params={"query": ask}).json()["boolean"]
+        assert kept is ("NAMED" in update)  # ALL empties the default graph too, NAMED leaves it
+        again = httpx.post(live.url + "/update", content=insert, headers=upd, timeout=60)
+        assert again.status_code == 204, again.text
+
+
 def test_replacing_another_sources_graph_needs_replace(writable: Live) -> None:
     url = writable.url
     states = graph_count(url, STATES)
