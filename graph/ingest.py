@@ -475,33 +475,34 @@ def ingest(
                 )
             names[name] = source.name
             writers[name] = source
-    if not replace:
-        _refuse_taken(store, writers)
-    if validate_shapes:
-        _refuse_unknown(unknown_references(store, batch, references))
-        report = _check_batch(store, batch, names)
-        if not report.conforms:
-            files = sorted({_owner(batch, names, v.focus) for v in report.violations})
-            raise PactgraphError(
-                Kind.INVALID,
-                f"{', '.join(files)}: {len(report.violations)} shape violation(s):\n{report.text()}",
-                detail=[
-                    {
-                        "file": _owner(batch, names, v.focus),
-                        "focus": v.focus,
-                        "path": v.path,
-                        "rule": v.rule,
-                        "message": v.message,
-                        "value": v.value,
-                    }
-                    for v in report.violations
-                ],
-            )
-    else:  # the skip is recorded in each graph written, as on every write path (graph/writes.py)
-        batch.extend(unchecked_marks(ox.NamedNode(str(g)) for g in names))
-    normalise(batch, store, [ox.NamedNode(str(g)) for g in names])
-    sizes = _sizes(batch)
-    store.replace_graphs_native(batch, list(names))
+    with store.writing(bump=False):  # checked on what the store holds when the batch is written
+        if not replace:
+            _refuse_taken(store, writers)
+        if validate_shapes:
+            _refuse_unknown(unknown_references(store, batch, references))
+            report = _check_batch(store, batch, names)
+            if not report.conforms:
+                files = sorted({_owner(batch, names, v.focus) for v in report.violations})
+                raise PactgraphError(
+                    Kind.INVALID,
+                    f"{', '.join(files)}: {len(report.violations)} shape violation(s):\n{report.text()}",
+                    detail=[
+                        {
+                            "file": _owner(batch, names, v.focus),
+                            "focus": v.focus,
+                            "path": v.path,
+                            "rule": v.rule,
+                            "message": v.message,
+                            "value": v.value,
+                        }
+                        for v in report.violations
+                    ],
+                )
+        else:  # the skip is recorded in each graph written, as on every write path (graph/writes.py)
+            batch.extend(unchecked_marks(ox.NamedNode(str(g)) for g in names))
+        normalise(batch, store, [ox.NamedNode(str(g)) for g in names])
+        sizes = _sizes(batch)
+        store.replace_graphs_native(batch, list(names))
     if progress:
         progress("", len(sources), len(sources))
     return IngestResult(

@@ -21,6 +21,7 @@ The store's own default graph (DEFAULT_GRAPH) is checked and normalised like any
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -56,8 +57,14 @@ def update(
     """Run a SPARQL 1.1 Update: worked out as a change (graph/update.py), checked, made. The change
     is worked out in a sandboxed child process (no network, at most `memory_mib` MiB more), killed
     at `timeout` seconds: then TIMEOUT, and nothing is written (graph/sandbox.py)."""
+    version = store.version
+    started = time.monotonic()
     delta = evaluate_update(store, text, timeout, memory_mib)
-    return commit(store, delta, validate=validate)
+    with store.writing(bump=False):  # no other write between here and the commit
+        if store.version != version:  # one landed while the change was worked out: work it out again
+            left = None if timeout is None else max(timeout - (time.monotonic() - started), 0.001)
+            delta = evaluate_update(store, text, left, memory_mib)
+        return commit(store, delta, validate=validate)
 
 
 def put_graph(store: Store, graph: URIRef, body: bytes, media_type: str, *, validate: bool = True) -> bool:
@@ -124,15 +131,16 @@ def commit(store: Store, delta: Delta, *, validate: bool = True) -> Delta:
     # Reserved graphs (pactgraph's own, the ontology) are refused here, where update and the
     # Graph Store meet; DEFAULT_GRAPH is how they say the client's default graph.
     refuse_reserved((g.value for g in delta.graphs()), default=True)
-    after = _After(store, delta)
-    focus = after.focus()
-    if validate:
-        check(after, focus)
-    else:
-        written = [g for g in sorted(delta.graphs(), key=str) if g not in delta.dropped or after.holds(g)]
-        delta.added.extend(unchecked_marks(written))
-    _normalise(store, after, focus)
-    store.apply(delta)
+    with store.writing(bump=False):  # checked on what the store holds when the change is made
+        after = _After(store, delta)
+        focus = after.focus()
+        if validate:
+            check(after, focus)
+        else:
+            written = [g for g in sorted(delta.graphs(), key=str) if g not in delta.dropped or after.holds(g)]
+            delta.added.extend(unchecked_marks(written))
+        _normalise(store, after, focus)
+        store.apply(delta)
     return delta
 
 
