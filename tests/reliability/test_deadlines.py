@@ -97,14 +97,16 @@ def _rss_mib(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def _assert_idle(pid: int, window: float = 1.5) -> None:
-    """No work goes on in the server: under a fifth of `window` of CPU, and no growth in memory."""
+def _assert_idle(pid: int, window: float = 2.5) -> None:
+    """No work goes on in the server: under a quarter of `window` of CPU (a search still running
+    burns most of it, even on a busy machine: it has a process of its own; freeing what a stopped
+    one built takes a few tenths of a second), and no growth in memory."""
     rss = _rss_mib(pid)
     before = _cpu_seconds(pid)
     time.sleep(window)
     used = _cpu_seconds(pid) - before
     grown = _rss_mib(pid) - rss
-    assert used < window / 5, f"the server still burned {used:.2f} s of CPU in {window} s after answering"
+    assert used < window / 4, f"the server still burned {used:.2f} s of CPU in {window} s after answering"
     assert grown < 20, f"the server still grew by {grown:.0f} MiB in {window} s after answering"
 
 
