@@ -55,6 +55,12 @@ _DENIED_CALLS = ("socket", "socketpair", "io_uring_setup")
 
 _warned = False
 
+# A child forked from a store shows that the engine answers (`engine_probe`) within PROBE_WAIT s.
+PROBE_WAIT = 5.0
+FORK_TRIES = 5
+READY = b"R"
+_PROBE_GRAPH = ox.NamedNode("urn:pactgraph:probe")
+
 
 def _libseccomp() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
@@ -205,49 +211,29 @@ def run_forked(
     what: str,
     fork_point: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
     stopped: str = "",
+    probe: Callable[[], object] | None = None,
 ) -> T:
     """Run `work` in a sandboxed child forked from this process (inside `fork_point`, e.g. the
     store's write lock, so it copies no half-made state) and return its pickled result. The
     child is killed at `timeout` seconds (TIMEOUT; None: no deadline) or dies over `memory_mib`
     (TIMEOUT, naming the memory limit); `stopped` is added to either message. A PactgraphError
-    raised by `work` is raised here. Blocks the calling thread: call it off the event loop."""
-    read, write = os.pipe()
-    with fork_point():
-        pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 0
-        try:
-            os.close(read)
-            child_setup(keep=write)
-            sandboxed = enter(memory_mib)
-            try:
-                outcome: tuple[Any, ...] = ("ok", sandboxed, work())
-            except PactgraphError as exc:
-                if exc.kind == Kind.EVALUATION and sandboxed and reached_network(exc):
-                    outcome = ("error", sandboxed, Kind.BAD_INPUT.value, REFUSED_REMOTE, None)
-                else:
-                    outcome = ("error", sandboxed, exc.kind.value, exc.message, exc.detail)
-            except MemoryError:
-                outcome = ("memory", sandboxed)
-            except Exception as exc:
-                if sandboxed and reached_network(exc):
-                    outcome = ("error", sandboxed, Kind.BAD_INPUT.value, REFUSED_REMOTE, None)
-                else:
-                    msg = f"{what} could not be evaluated: {type(exc).__name__}: {exc}"
-                    outcome = ("error", sandboxed, Kind.EVALUATION.value, msg, None)
-            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write, "wb") as out:
-                out.write(_LEN.pack(len(data)))
-                out.write(data)
-        except MemoryError:
-            code = 3
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write)
+    raised by `work` is raised here. With a `probe` (`engine_probe`), a child stuck on a lock it
+    copied is killed and forked again. Blocks the calling thread: call it off the event loop."""
+    at = None if timeout is None else time.monotonic() + timeout
+    for _ in range(FORK_TRIES):
+        read, write = os.pipe()
+        with fork_point():
+            pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _child(read, write, work, memory_mib, what, probe)
+        os.close(write)
+        if probe is None or _answered(read, pid):
+            break
+        os.close(read)  # forked while the engine's lock was held: it never comes free, fork again
+    else:
+        raise PactgraphError(Kind.UNAVAILABLE, f"{what} could not be started; try again")
     try:
-        data = _read_all(read, pid, timeout, what, stopped)
+        data = _read_all(read, pid, at, timeout, what, stopped)
     finally:
         os.close(read)
     status = _reap(pid)
@@ -266,13 +252,82 @@ def run_forked(
     raise PactgraphError(Kind(outcome[2]), outcome[3], outcome[4])
 
 
+def _child(
+    read: int,
+    write: int,
+    work: Callable[[], Any],
+    memory_mib: int | None,
+    what: str,
+    probe: Callable[[], object] | None,
+) -> None:
+    """The forked child of `run_forked`: sandboxed, it shows that the engine answers (`probe`), then
+    sends its work's pickled outcome and exits; it never returns."""
+    code = 0
+    try:
+        os.close(read)
+        child_setup(keep=write)
+        sandboxed = enter(memory_mib)
+        if probe is not None:
+            with contextlib.suppress(Exception):  # an engine error here is met again by the work
+                probe()
+            os.write(write, READY)
+        try:
+            outcome: tuple[Any, ...] = ("ok", sandboxed, work())
+        except PactgraphError as exc:
+            if exc.kind == Kind.EVALUATION and sandboxed and reached_network(exc):
+                outcome = ("error", sandboxed, Kind.BAD_INPUT.value, REFUSED_REMOTE, None)
+            else:
+                outcome = ("error", sandboxed, exc.kind.value, exc.message, exc.detail)
+        except MemoryError:
+            outcome = ("memory", sandboxed)
+        except Exception as exc:
+            if sandboxed and reached_network(exc):
+                outcome = ("error", sandboxed, Kind.BAD_INPUT.value, REFUSED_REMOTE, None)
+            else:
+                msg = f"{what} could not be evaluated: {type(exc).__name__}: {exc}"
+                outcome = ("error", sandboxed, Kind.EVALUATION.value, msg, None)
+        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write, "wb") as out:
+            out.write(_LEN.pack(len(data)))
+            out.write(data)
+    except MemoryError:
+        code = 3
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def engine_probe(store: Store) -> Callable[[], object] | None:
+    """A read that takes the engine's database lock, for a child forked from `store` to run first.
+
+    RocksDB's background threads (flushes, compactions, busy right after a write) take its DB
+    mutex; a fork while one holds it gives a child whose mutex never comes free (it has no such
+    thread), and whose first read hangs for ever. The child runs this read and says so; a child
+    that does not within PROBE_WAIT is killed and forked again (FORK_TRIES times)."""
+    native = store.oxigraph
+    if native is None:
+        return None
+    return lambda: native.contains_named_graph(_PROBE_GRAPH)
+
+
+def _answered(fd: int, pid: int) -> bool:
+    """Whether the child showed within PROBE_WAIT that the engine answers; if not, it is killed."""
+    ready, _, _ = select.select([fd], [], [], PROBE_WAIT)
+    if ready and os.read(fd, len(READY)) == READY:
+        return True
+    _kill(pid)
+    return False
+
+
 def _exit_code(status: int) -> int | None:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
 
 
-def _read_all(fd: int, pid: int, timeout: float | None, what: str, stopped: str) -> bytes:
-    """The child's whole output, read as it comes; the child is killed at the deadline."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+def _read_all(
+    fd: int, pid: int, deadline: float | None, timeout: float | None, what: str, stopped: str
+) -> bytes:
+    """The child's whole output, read as it comes; the child is killed at `deadline` (monotonic)."""
     chunks: list[bytes] = []
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
@@ -318,18 +373,19 @@ def evaluate_update(store: Store, text: str, timeout: float | None, memory_mib: 
     if store.remote is not None:
         return evaluate(store, text)
 
-    def work() -> tuple[list[ox.Quad], list[ox.Quad], list[ox.NamedNode]]:
+    def work() -> tuple[list[ox.Quad], list[ox.Quad], list[ox.NamedNode], bool]:
         d = evaluate(store, text)
-        return list(d.added), list(d.removed), list(d.dropped)
+        return list(d.added), list(d.removed), list(d.dropped), d.every_graph
 
-    added, removed, dropped = run_forked(
+    added, removed, dropped, every_graph = run_forked(
         work,
         timeout=timeout,
         memory_mib=memory_mib,
         what="the update",
         fork_point=lambda: store.writing(bump=False),
         stopped="; nothing was written",
+        probe=engine_probe(store),
     )
     batch = ox.Store()
     batch.extend(added)
-    return Delta(added=batch, removed=set(removed), dropped=set(dropped))
+    return Delta(added=batch, removed=set(removed), dropped=set(dropped), every_graph=every_graph)

@@ -87,6 +87,11 @@ def _serve(sock: socket.socket, store: Store, memory_mib: int | None) -> None:
     sandbox.child_setup(keep=fd)
     sandboxed = sandbox.enter(memory_mib)
     sock.setblocking(True)
+    probe = sandbox.engine_probe(store)
+    if probe is not None:  # show that the engine answers (see sandbox.engine_probe)
+        with contextlib.suppress(Exception):
+            probe()
+    sock.sendall(sandbox.READY)
     while True:
         try:
             (size,) = _JOB.unpack(_recv_exactly(sock, _JOB.size))
@@ -234,22 +239,36 @@ class QueryWorkers:
         if not self._checked_sandbox:
             self._checked_sandbox = True
             sandbox.warn_once(sandbox.available())
-        parent, child = socket.socketpair()
+        for _ in range(sandbox.FORK_TRIES):
+            parent, child = socket.socketpair()
+            try:
+                # Never fork in the middle of a write: the child would copy a half-applied state.
+                with self.store.writing(bump=False):
+                    process = _fork.Process(
+                        target=_serve,
+                        args=(child, self.store, self.memory_mib),
+                        daemon=True,
+                        name="pactgraph-query",
+                    )
+                    process.start()
+                    version = self.store.version
+            finally:
+                child.close()
+            worker = _Worker(process, parent, version)
+            if self._answered(parent):
+                parent.setblocking(False)
+                return worker
+            self._kill(worker)  # stuck on a lock it copied from the engine: fork again
+        raise PactgraphError(Kind.UNAVAILABLE, "no query worker could be started; try again")
+
+    @staticmethod
+    def _answered(sock: socket.socket) -> bool:
+        """Whether a new worker showed within PROBE_WAIT that the engine answers."""
+        sock.settimeout(sandbox.PROBE_WAIT)
         try:
-            # Never fork in the middle of a write: the child would copy a half-applied state.
-            with self.store.writing(bump=False):
-                process = _fork.Process(
-                    target=_serve,
-                    args=(child, self.store, self.memory_mib),
-                    daemon=True,
-                    name="pactgraph-query",
-                )
-                process.start()
-                version = self.store.version
-        finally:
-            child.close()
-        parent.setblocking(False)
-        return _Worker(process, parent, version)
+            return sock.recv(len(sandbox.READY)) == sandbox.READY
+        except OSError:  # the time-out included
+            return False
 
     @staticmethod
     def _kill(worker: _Worker) -> None:
