@@ -141,6 +141,9 @@ class Delta:
     added: ox.Store = field(default_factory=ox.Store)
     removed: set[ox.Quad] = field(default_factory=set)
     dropped: set[ox.NamedNode] = field(default_factory=set)
+    # DROP/CLEAR ALL or NAMED: the client emptied every graph, so the ontology graph may go too
+    # (the standard's meaning, which SPARQL test suites rely on; it is written again at the next start)
+    every_graph: bool = False
 
     def empty(self) -> bool:
         return not (

@@ -40,7 +40,6 @@ from pactgraph.graph.store import (
     Store,
     data_graph,
     refuse_reserved,
-    reserved_graph,
     visible_graph,
 )
 
@@ -599,11 +598,9 @@ def _clear(view: _View, op: _Op) -> None:
         if op.target != "NAMED":
             view.drop(_D)
         if op.target != "DEFAULT":
-            # Every graph a client can write: the ontology is pactgraph's own, written from the
-            # package at each start, so ALL and NAMED leave it (and what queries read of it) in place.
+            view.delta.every_graph = True
             for g in sorted(view.named(), key=str):
-                if reserved_graph(g.value) is None:
-                    view.drop(g)
+                view.drop(g)
         return
     g = _graph(op.graphs[0])
     if not view.exists(g):

@@ -129,8 +129,11 @@ def commit(store: Store, delta: Delta, *, validate: bool = True) -> Delta:
     if delta.empty():
         return delta
     # Reserved graphs (pactgraph's own, the ontology) are refused here, where update and the
-    # Graph Store meet; DEFAULT_GRAPH is how they say the client's default graph.
-    refuse_reserved((g.value for g in delta.graphs()), default=True)
+    # Graph Store meet; DEFAULT_GRAPH is how they say the client's default graph. The one
+    # exception: the ontology graph emptied by DROP/CLEAR ALL or NAMED, with nothing written in it.
+    ontology = ox.NamedNode(str(ONTOLOGY_GRAPH))
+    emptied = delta.every_graph and ontology in delta.dropped and not _writes_into(delta, ontology)
+    refuse_reserved((g.value for g in delta.graphs() if not (emptied and g == ontology)), default=True)
     with store.writing(bump=False):  # checked on what the store holds when the change is made
         after = _After(store, delta)
         focus = after.focus()
@@ -142,6 +145,11 @@ def commit(store: Store, delta: Delta, *, validate: bool = True) -> Delta:
         _normalise(store, after, focus)
         store.apply(delta)
     return delta
+
+
+def _writes_into(delta: Delta, g: ox.NamedNode) -> bool:
+    added = next(iter(delta.added.quads_for_pattern(None, None, None, g)), None) is not None
+    return added or any(q.graph_name == g for q in delta.removed)
 
 
 class _After:
