@@ -926,11 +926,10 @@ class Store:
             self._memory_graph(URIRef(name)).add((s, p, o))
 
     def update(self, sparql_update: str) -> None:
-        """Run a SPARQL 1.1 Update, unvalidated, as one change (graph/writes.py validates), worked
-        out like every update in a sandboxed child: no network (graph/sandbox.py)."""
-        from pactgraph.graph.sandbox import evaluate_update  # it reads the store: a layer above
+        """Run a SPARQL 1.1 Update, unvalidated, as one change (graph/writes.py validates)."""
+        from pactgraph.graph.update import evaluate  # the update reads the store: a layer above it
 
-        self.apply(evaluate_update(self, sparql_update, timeout=None, memory_mib=None))
+        self.apply(evaluate(self, sparql_update))
 
     def drop_graph(self, name: URIRef) -> None:
         self.apply(Delta(dropped={ox.NamedNode(str(name))}))

@@ -267,9 +267,6 @@ def test_a_query_worker_is_under_the_filter_and_the_engine_reaches_nothing(
             with pytest.raises(PactgraphError) as caught:
                 sandbox.evaluate_update(store, text, timeout=30, memory_mib=None)
             assert caught.value.kind == Kind.BAD_INPUT, caught.value.message
-            with pytest.raises(PactgraphError) as caught:  # the library's Store.update too
-                store.update(text)
-            assert caught.value.kind == Kind.BAD_INPUT, caught.value.message
     finally:
         workers.close()
         store.close()
