@@ -23,7 +23,9 @@ CONTEXT_GRAPH = URIRef(PG + "x")
 def test_an_update_sees_a_write_that_landed_while_it_was_worked_out(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writes.update(store, f'INSERT DATA {{ GRAPH <{G}> {{ <urn:a> <urn:p> "x" }} }}', validate=False)
+    writes.update(
+        store, f'INSERT DATA {{ GRAPH <{G}> {{ <urn:a> <urn:p> "x" }} }}', validate=False, timeout=60
+    )
     evaluate = writes.evaluate_update
     calls: list[str] = []
 
@@ -31,11 +33,14 @@ def test_an_update_sees_a_write_that_landed_while_it_was_worked_out(
         delta = evaluate(s, text, *args)
         calls.append(text)
         if len(calls) == 1:  # the first evaluation is done: another client's write lands now
-            writes.update(s, f'INSERT DATA {{ GRAPH <{G}> {{ <urn:b> <urn:p> "x" }} }}', validate=False)
+            writes.update(
+                s, f'INSERT DATA {{ GRAPH <{G}> {{ <urn:b> <urn:p> "x" }} }}', validate=False, timeout=60
+            )
         return delta
 
     monkeypatch.setattr(writes, "evaluate_update", racing)
-    writes.update(store, f'INSERT {{ GRAPH <{G}> {{ ?s <urn:seen> "yes" }} }} WHERE {{ ?s <urn:p> "x" }}')
+    update = f'INSERT {{ GRAPH <{G}> {{ ?s <urn:seen> "yes" }} }} WHERE {{ ?s <urn:p> "x" }}'
+    writes.update(store, update, timeout=60)
     seen = store.select('SELECT ?s WHERE { ?s <urn:seen> "yes" } ORDER BY ?s')
     assert [str(row["s"]) for row in seen] == ["urn:a", "urn:b"]  # as if made after the other write
     assert len(calls) == 3  # the update, the other write, the update again on the newer store
