@@ -135,6 +135,9 @@ def commit(store: Store, delta: Delta, *, validate: bool = True) -> Delta:
     emptied = delta.every_graph and ontology in delta.dropped and not _writes_into(delta, ontology)
     refuse_reserved((g.value for g in delta.graphs() if not (emptied and g == ontology)), default=True)
     with store.writing(bump=False):  # checked on what the store holds when the change is made
+        if _leaves_nothing(store, delta):  # DROP ALL: no data left to check or to normalise
+            store.apply(delta)
+            return delta
         after = _After(store, delta)
         focus = after.focus()
         if validate:
@@ -145,6 +148,15 @@ def commit(store: Store, delta: Delta, *, validate: bool = True) -> Delta:
         _normalise(store, after, focus)
         store.apply(delta)
     return delta
+
+
+def _leaves_nothing(store: Store, delta: Delta) -> bool:
+    """Whether the change empties every graph and writes nothing."""
+    if not delta.every_graph or next(iter(delta.added), None) is not None or delta.removed:
+        return False
+    if _D not in delta.dropped and next(store.match(graph=_D), None) is not None:
+        return False
+    return all(ox.NamedNode(str(g)) in delta.dropped for g in store.graph_names())
 
 
 def _writes_into(delta: Delta, g: ox.NamedNode) -> bool:

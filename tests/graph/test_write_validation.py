@@ -133,3 +133,15 @@ def test_skipping_the_check_writes_and_says_so_in_the_graph(ready: Store) -> Non
     # A checked write that replaces the graph leaves the check's record behind with the old content.
     writes.put_graph(ready, G, GOOD.encode(), "text/turtle")
     assert ready.select(marks) == []
+
+
+def test_drop_named_is_checked_and_drop_all_leaves_nothing_to_check(ready: Store) -> None:
+    """DROP NAMED keeps the default graph, so what it holds is checked against what is left: a
+    sanction there whose imposer, source and target go with the named graphs is refused. DROP ALL
+    leaves no data at all, so nothing can be invalid, and it is made."""
+    writes.update(ready, f"INSERT DATA {{ {GOOD} }}", timeout=60)  # into the default graph
+    found = refused(ready, lambda: writes.update(ready, "DROP NAMED", timeout=60))
+    good = f"{ID}sanction/test-good"
+    assert {(focus, path) for focus, path, *_ in found} >= {(good, PG + "imposer"), (good, PG + "source")}
+    writes.update(ready, "DROP ALL", timeout=60)
+    assert snapshot(ready) == []
