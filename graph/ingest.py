@@ -313,6 +313,27 @@ def _refuse_unknown(unknown: list[Reference]) -> None:
     )
 
 
+def refusal(report: Report, owner: Callable[[str], str]) -> PactgraphError:
+    """The 422 of every write path: the violations, each with where its node came from (`owner`
+    of its focus: a file for ingest, a graph for other writes)."""
+    where = sorted({owner(v.focus) for v in report.violations})
+    return PactgraphError(
+        Kind.INVALID,
+        f"{', '.join(where)}: {len(report.violations)} shape violation(s):\n{report.text()}",
+        detail=[
+            {
+                "file": owner(v.focus),
+                "focus": v.focus,
+                "path": v.path,
+                "rule": v.rule,
+                "message": v.message,
+                "value": v.value,
+            }
+            for v in report.violations
+        ],
+    )
+
+
 def _local(iri: str) -> str:
     return iri.removeprefix(ENTITY_BASE)
 
@@ -482,22 +503,7 @@ def ingest(
             _refuse_unknown(unknown_references(store, batch, references))
             report = _check_batch(store, batch, names)
             if not report.conforms:
-                files = sorted({_owner(batch, names, v.focus) for v in report.violations})
-                raise PactgraphError(
-                    Kind.INVALID,
-                    f"{', '.join(files)}: {len(report.violations)} shape violation(s):\n{report.text()}",
-                    detail=[
-                        {
-                            "file": _owner(batch, names, v.focus),
-                            "focus": v.focus,
-                            "path": v.path,
-                            "rule": v.rule,
-                            "message": v.message,
-                            "value": v.value,
-                        }
-                        for v in report.violations
-                    ],
-                )
+                raise refusal(report, lambda focus: _owner(batch, names, focus))
         else:  # the skip is recorded in each graph written, as on every write path (graph/writes.py)
             batch.extend(unchecked_marks(ox.NamedNode(str(g)) for g in names))
         normalise(batch, store, [ox.NamedNode(str(g)) for g in names])

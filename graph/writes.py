@@ -32,7 +32,7 @@ from rdflib.namespace import SH
 from pactgraph.graph.derive import DERIVED, normalise
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.formats import rdf_format
-from pactgraph.graph.ingest import SourceInput, _check_batch, context_from
+from pactgraph.graph.ingest import SourceInput, _check_batch, context_from, refusal
 from pactgraph.graph.sandbox import evaluate_update
 from pactgraph.graph.shacl import Report, unchecked_marks
 from pactgraph.graph.store import DEFAULT_GRAPH, Delta, Store, refuse_reserved
@@ -285,22 +285,7 @@ def invalid(report: Report, batch: ox.Store) -> PactgraphError:
                 return "the default graph" if q.graph_name == _D else q.graph_name.value
         return "?"
 
-    where = sorted({owner(v.focus) for v in report.violations})
-    return PactgraphError(
-        Kind.INVALID,
-        f"{', '.join(where)}: {len(report.violations)} shape violation(s):\n{report.text()}",
-        detail=[
-            {
-                "file": owner(v.focus),
-                "focus": v.focus,
-                "path": v.path,
-                "rule": v.rule,
-                "message": v.message,
-                "value": v.value,
-            }
-            for v in report.violations
-        ],
-    )
+    return refusal(report, owner)
 
 
 def _normalise(store: Store, after: _After, focus: set[Node]) -> None:
