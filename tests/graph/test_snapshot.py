@@ -25,13 +25,13 @@ from rdflib.namespace import RDF, RDFS
 
 from pactgraph.api.settings import Settings
 from pactgraph.api.state import AppState
-from pactgraph.data import DATA_DIR
-from pactgraph.graph import Store, ingest, load_ontology, read_sources, snapshot
+from pactgraph.graph import Store, ingest, snapshot
 from pactgraph.graph.ingest import SourceInput
 from pactgraph.graph.names import NameIndex
 from pactgraph.graph.projection import Projection, ProjectionCache, build
 from pactgraph.graph.workers import QueryWorkers
 from pactgraph.ontology import ENTITY_BASE, PG
+from tests.conftest import seeded_copy
 
 NEW_STATE = URIRef(ENTITY_BASE + "state/ZZT")
 NEW_TURTLE = f"""
@@ -43,16 +43,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A closed store with the ontology and the bundled data, copied for each test."""
-    path = tmp_path_factory.mktemp("snapbase") / "store"
-    db = Store(f"oxigraph:{path}")
-    load_ontology(db)
-    ingest(db, read_sources([DATA_DIR]))
-    db.close()
-    del db
-    shutil.rmtree(path.with_name("store.pactgraph"), ignore_errors=True)  # a store as other tools leave it
-    return path
+def base(tmp_path_factory: pytest.TempPathFactory, bundled_seed: Path) -> Path:
+    """A closed store with the ontology and the bundled data, copied for each test: the session's
+    seed, without the generation and snapshot beside it (a store as other tools leave it)."""
+    return seeded_copy(bundled_seed, tmp_path_factory.mktemp("snapbase") / "store")
 
 
 @pytest.fixture

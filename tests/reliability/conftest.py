@@ -6,13 +6,13 @@ store; each server gets its own copy (a closed RocksDB directory copies like any
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pactgraph.api.settings import Settings
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import FIGURES, TOKEN, Live, live_server
 
 
@@ -36,11 +36,6 @@ def seeded(bundled_seed: Path) -> Path:
     return bundled_seed
 
 
-def copy_store(seeded: Path, dest: Path) -> Path:
-    shutil.copytree(seeded, dest)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def server(
     seeded: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
@@ -48,7 +43,7 @@ def server(
     """Like tests/api's `server`: token, 2 s query limit, 2 MB body limit, 300 rows. A module
     may set QUERY_TIMEOUT: the first read after a write rebuilds the projection and the name
     index, which on a loaded machine can take longer than 2 s."""
-    path = copy_store(seeded, tmp_path_factory.mktemp("rel") / "store")
+    path = seeded_copy(seeded, tmp_path_factory.mktemp("rel") / "store")
     settings = Settings(
         store=f"oxigraph:{path}",
         token=TOKEN,

@@ -29,7 +29,7 @@ from rdflib import Literal, URIRef
 
 from pactgraph.graph import Kind, PactgraphError, SourceInput, Store, graph_for, ingest, open_store
 from pactgraph.ontology import ONTOLOGY_GRAPH, ONTOLOGY_PATH
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import FIGURES, ROOT, Live, digest, no_trace
 
 QUERY_TIMEOUT = 30.0  # the first read after a write rebuilds the projection: not a test of limits
@@ -41,7 +41,7 @@ STAGING = "urn:pactgraph:staging:"
 @pytest.fixture()
 def db(seeded: Path, tmp_path: Path) -> Iterator[Store]:
     """A writable copy of the seeded store (ontology + bundled data)."""
-    store = open_store(f"oxigraph:{copy_store(seeded, tmp_path / 'store')}")
+    store = open_store(f"oxigraph:{seeded_copy(seeded, tmp_path / 'store')}")
     yield store
     store.close()
 
@@ -347,17 +347,17 @@ def test_sigkill_during_a_large_ingest_keeps_all_or_nothing(seeded: Path, tmp_pa
     source.parent.mkdir()
     big_ntriples(source, CRASH_TRIPLES)
     note_ontology_sizes(seeded)
-    base = copy_store(seeded, tmp_path / "base")
+    base = seeded_copy(seeded, tmp_path / "base")
     if case == "replacing a graph":  # the same graph already holds other triples
         old = tmp_path / "old" / "BIG.nt"
         old.parent.mkdir()
         big_ntriples(old, CRASH_TRIPLES // 2, value="old value")
         run_to_end(old, base)
-    before = reopen(copy_store(base, tmp_path / "before"))[0]
+    before = reopen(seeded_copy(base, tmp_path / "before"))[0]
 
     # A reference run to the end gives the "all" state and how much the process writes; the
     # kills aim at fractions of that progress, which holds however loaded the machine is.
-    ref = copy_store(base, tmp_path / "ref")
+    ref = seeded_copy(base, tmp_path / "ref")
     total, samples = run_to_end(source, ref)
     after, leftovers = reopen(ref)
     assert not leftovers
@@ -372,7 +372,7 @@ def test_sigkill_during_a_large_ingest_keeps_all_or_nothing(seeded: Path, tmp_pa
     plans += [(f"{f:.0%} written", lambda t, w, f=f: w >= volume * f) for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
     outcomes = []
     for label, due in plans:
-        path = copy_store(base, tmp_path / label.replace(" ", "-").replace("%", "pc"))
+        path = seeded_copy(base, tmp_path / label.replace(" ", "-").replace("%", "pc"))
         proc = start_ingest(source, path)
         t0, w = time.monotonic(), 0
         while proc.poll() is None and time.monotonic() - t0 < total * 4 + 120:
@@ -472,9 +472,9 @@ def test_sigkill_inside_the_journaled_bulk_write_drops_what_it_wrote(seeded: Pat
                     f'<https://example.org/bulk/s{i}> <https://example.org/bulk/p{i % 7}> "{g} {i}" <{g}> .\n'
                 )
     note_ontology_sizes(seeded)
-    base = copy_store(seeded, tmp_path / "base")
-    before = reopen(copy_store(base, tmp_path / "before"))[0]
-    ref = copy_store(base, tmp_path / "ref")
+    base = seeded_copy(seeded, tmp_path / "base")
+    before = reopen(seeded_copy(base, tmp_path / "before"))[0]
+    ref = seeded_copy(base, tmp_path / "ref")
     total, _samples = run_to_end(source, ref)
     after = reopen(ref)[0]
     assert look(ref, exact=True) == Look(frozenset(), (per_graph, per_graph))
@@ -483,7 +483,7 @@ def test_sigkill_inside_the_journaled_bulk_write_drops_what_it_wrote(seeded: Pat
     outcomes: list[str] = []
     inside = 0
     for attempt in range(3):  # a kill can miss the window on a loaded machine: at most three tries
-        path = copy_store(base, tmp_path / f"kill-{attempt}")
+        path = seeded_copy(base, tmp_path / f"kill-{attempt}")
         proc = start_ingest(source, path)
         t0 = time.monotonic()
         while proc.poll() is None and time.monotonic() - t0 < total * 4 + 120:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import pactgraph.api.state
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import FIGURES, Live, digest, no_trace, serve_subprocess
 
 QUERY_TIMEOUT = 60.0  # reads right after writes must not hit the limit here
@@ -180,7 +180,7 @@ def test_the_token_never_reaches_the_in_process_logs(server: Live, caplog: pytes
 def served(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
     """`pactgraph serve` in its own process, with the access log on (info), output to a file."""
     tmp = tmp_path_factory.mktemp("served")
-    store = copy_store(seeded, tmp / "store")
+    store = seeded_copy(seeded, tmp / "store")
     token = "Served-Secret-Token-5f1c2a9e"
     log = tmp / "serve.log"
     with serve_subprocess(

@@ -19,7 +19,7 @@ from rdflib import URIRef
 
 from pactgraph.graph import Kind, PactgraphError, SourceInput, Store, ingest, open_store
 from pactgraph.graph.formats import RDF_FORMATS
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace, send_query
 
 QUERY_TIMEOUT = 30.0  # the first read after a write rebuilds the projection: not a test of limits
@@ -259,7 +259,7 @@ def test_bad_file_through_put_store(server: Live, case: str, fmt: str, data: byt
 
 @pytest.mark.slow
 def test_bad_files_through_the_cli(seeded: Path, tmp_path: Path) -> None:
-    store = copy_store(seeded, tmp_path / "store")
+    store = seeded_copy(seeded, tmp_path / "store")
     with open_store(f"oxigraph:{store}") as db:
         before = digest(db, CLI_SKIP)
     env = {**os.environ, "COLUMNS": "200", "PACTGRAPH_STORE": f"oxigraph:{store}"}
@@ -416,7 +416,7 @@ def cli_cuts(fmt: str) -> list[int]:
 
 @pytest.mark.slow
 def test_cut_files_through_the_cli(seeded: Path, tmp_path: Path) -> None:
-    store = copy_store(seeded, tmp_path / "store")
+    store = seeded_copy(seeded, tmp_path / "store")
     with open_store(f"oxigraph:{store}") as db:
         before = digest(db, CLI_SKIP)
     env = {**os.environ, "COLUMNS": "200", "PACTGRAPH_STORE": f"oxigraph:{store}"}

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 import pytest
 
 from pactgraph.api.settings import Settings
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import FIGURES, TOKEN, Live, live_server
 
 try:
@@ -66,7 +66,7 @@ def _failures(exc: BaseException) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def fuzzed(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    path = copy_store(seeded, tmp_path_factory.mktemp("fuzz") / "store")
+    path = seeded_copy(seeded, tmp_path_factory.mktemp("fuzz") / "store")
     cfg = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=5.0, max_body=1_000_000, max_rows=100)
     with live_server(cfg, path) as live:
         yield live
@@ -247,7 +247,7 @@ def valid_bodies() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stateful_server(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server whose limits leave room for the projection rebuild after each write."""
-    path = copy_store(seeded, tmp_path_factory.mktemp("stateful") / "store")
+    path = seeded_copy(seeded, tmp_path_factory.mktemp("stateful") / "store")
     cfg = Settings(
         store=f"oxigraph:{path}", token=TOKEN, query_timeout=60.0, max_body=1_000_000, max_rows=1000
     )

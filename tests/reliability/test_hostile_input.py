@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, digest, no_trace, serve_subprocess
 
 TOKEN = "Hostile-Test-Token-0a1b2c"
@@ -57,7 +57,7 @@ def deep_rdfxml(levels: int) -> bytes:
 
 @pytest.fixture()
 def hostile(seeded: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    store = copy_store(seeded, tmp_path / "store")
+    store = seeded_copy(seeded, tmp_path / "store")
     env = {"PACTGRAPH_TOKEN": TOKEN, "PACTGRAPH_MAX_BODY": "2000000", "PACTGRAPH_QUERY_TIMEOUT": "10"}
     with serve_subprocess(store, tmp_path / "serve.log", env=env, memory_limit=MEMORY_LIMIT) as (url, proc):
         yield url, proc, tmp_path / "serve.log"
@@ -174,7 +174,7 @@ def test_deep_nesting_in_rdfxml_is_refused_quickly(
 )
 def test_deep_nesting_through_the_cli(seeded: Path, tmp_path: Path, query: str) -> None:
     TRIED["deep SPARQL nesting"] = TRIED.get("deep SPARQL nesting", 0) + 1
-    store = copy_store(seeded, tmp_path / "store")
+    store = seeded_copy(seeded, tmp_path / "store")
     done = subprocess.run(
         [sys.executable, "-m", "pactgraph.api.cli", "query", "-"],
         input=query,
@@ -192,7 +192,7 @@ def test_deep_nesting_through_the_cli(seeded: Path, tmp_path: Path, query: str) 
 def test_hostile_files_through_the_cli(seeded: Path, tmp_path: Path, case: str) -> None:
     kind = "entity expansion" if case == "bomb" else "deep RDF/XML nesting"
     TRIED[kind] = TRIED.get(kind, 0) + 1
-    store = copy_store(seeded, tmp_path / "store")
+    store = seeded_copy(seeded, tmp_path / "store")
     path = tmp_path / f"{case}.rdf"
     path.write_bytes(bomb() if case == "bomb" else deep_rdfxml(40_000))
     from pactgraph.graph import open_store

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from pactgraph.graph import open_store
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import CLI_SKIP, FIGURES, ROOT, Live, digest, no_trace, send_query
 
 ID = "https://pactgraph.org/id/"
@@ -376,7 +376,7 @@ def test_xml_external_entities_are_refused(server: Live, canary: Canary, route: 
 
 @pytest.mark.slow
 def test_the_cli_refuses_remote_sources_too(seeded: Path, tmp_path: Path, canary: Canary) -> None:
-    store = copy_store(seeded, tmp_path / "store")
+    store = seeded_copy(seeded, tmp_path / "store")
     with open_store(f"oxigraph:{store}") as db:
         before = digest(db, CLI_SKIP)
     seen = len(canary.hits)

@@ -28,7 +28,7 @@ from pactgraph.graph import open_store, sandbox
 from pactgraph.graph.errors import Kind, PactgraphError
 from pactgraph.graph.workers import QueryWorkers
 from tests.api.conftest import assert_cpu_work_stopped
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import TOKEN, Live, live_server, no_trace
 
 try:  # helper A2's corpus (issue 18 point 1); a few of its spellings until it lands
@@ -99,7 +99,7 @@ def canary() -> Iterator[Canary]:
 
 def _serve_with_limits(seeded: Path, folder: Path, timeout: float) -> Iterator[Live]:
     """One query worker, a queue of two, `timeout` s and a 64 MiB memory limit."""
-    path = copy_store(seeded, folder / "store")
+    path = seeded_copy(seeded, folder / "store")
     settings = Settings(
         store=f"oxigraph:{path}",
         token=TOKEN,

@@ -24,7 +24,7 @@ from pactgraph.api.settings import Settings
 from pactgraph.graph import Kind, PactgraphError, refuse_unsafe
 from pactgraph.graph.sparql import is_volatile
 from tests.api.conftest import assert_cpu_work_stopped
-from tests.reliability.conftest import copy_store
+from tests.conftest import seeded_copy
 from tests.reliability.helpers import TOKEN, Live, live_server, no_trace
 from tests.reliability.spellings import (
     FAKE_LIMIT,
@@ -280,7 +280,7 @@ def test_if_none_match_star_is_not_modified_only_for_a_cached_answer(server: Liv
 @pytest.fixture(scope="module")
 def roomy(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server with the default body limit (50 MB) and query limit (1 MiB)."""
-    path = copy_store(seeded, tmp_path_factory.mktemp("roomy") / "store")
+    path = seeded_copy(seeded, tmp_path_factory.mktemp("roomy") / "store")
     settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=30.0, max_rows=300)
     assert settings.max_body == 50 * 1024 * 1024
     with live_server(settings, path) as live:

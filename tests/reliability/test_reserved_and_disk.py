@@ -34,9 +34,8 @@ from rdflib import Graph, Literal, URIRef
 from pactgraph.api.settings import Settings
 from pactgraph.graph import open_store
 from pactgraph.ontology import GRAPH_BASE, ONTOLOGY_GRAPH, ONTOLOGY_PATH
-from tests.conftest import missing
+from tests.conftest import missing, seeded_copy
 from tests.importers.conftest import DATA as IMPORT_DATA
-from tests.reliability.conftest import copy_store
 from tests.reliability.helpers import ROOT, TOKEN, Live, live_server, no_trace, serve_subprocess
 
 QUERY_TIMEOUT = 30.0  # the first read after a write rebuilds the projection: not a test of limits
@@ -112,7 +111,7 @@ def reserved_writes(g: str) -> list[tuple[str, str, dict[str, str], str | None, 
 
 @pytest.fixture(scope="module")
 def writable(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    path = copy_store(seeded, tmp_path_factory.mktemp("reserved") / "store")
+    path = seeded_copy(seeded, tmp_path_factory.mktemp("reserved") / "store")
     settings = Settings(
         store=f"oxigraph:{path}", token=TOKEN, query_timeout=QUERY_TIMEOUT, max_body=20_000_000
     )
@@ -139,7 +138,7 @@ def test_no_client_write_names_a_reserved_graph(writable: Live, graph: str) -> N
 def test_refused_writes_leave_the_store_as_it_was_across_a_restart(seeded: Path, tmp_path: Path) -> None:
     """Every refused write of every reserved graph, through a real `pactgraph serve`: the quads on
     disk after it stops, and after a second start, are those before (pactgraph's own graphs too)."""
-    path = copy_store(seeded, tmp_path / "store")
+    path = seeded_copy(seeded, tmp_path / "store")
     before = all_quads(path)
     with serve_subprocess(path, tmp_path / "first.log", {"PACTGRAPH_TOKEN": TOKEN}) as (url, _):
         for graph in RESERVED:
@@ -156,7 +155,7 @@ def test_refused_writes_leave_the_store_as_it_was_across_a_restart(seeded: Path,
 
 
 def test_the_cli_refuses_a_reserved_graph(seeded: Path, tmp_path: Path) -> None:
-    path = copy_store(seeded, tmp_path / "store")
+    path = seeded_copy(seeded, tmp_path / "store")
     before = all_quads(path)
     for name, body in (
         ("planted.trig", f"<{JOURNAL}> {{ <{JOURNAL}> <{PENDING}> <{STATES}> . }}"),
@@ -188,7 +187,7 @@ def test_a_planted_journal_deletes_nothing_at_the_next_start(seeded: Path, tmp_p
     """The bulk path (a batch of 20,000 quads and more into empty graphs) wrote a TriG's graphs as
     named, journal included; the next start read it as an unfinished write of the graph it names
     and dropped that graph (here the bundled states)."""
-    path = copy_store(seeded, tmp_path / "store")
+    path = seeded_copy(seeded, tmp_path / "store")
     filler = "\n".join(
         f'<https://example.org/bulk/s{i}> <https://example.org/bulk/p> "{i}" .' for i in range(25_000)
     )
@@ -234,7 +233,7 @@ def test_an_upload_named_ontology_ttl_is_refused(writable: Live) -> None:
 def test_the_ontology_graph_is_written_from_the_package_at_every_start(seeded: Path, tmp_path: Path) -> None:
     """A store whose ontology graph was changed (by an older pactgraph's upload, or any other tool)
     holds the package's ontology again after a start."""
-    path = copy_store(seeded, tmp_path / "store")
+    path = seeded_copy(seeded, tmp_path / "store")
     store = open_store(f"oxigraph:{path}")
     broken = (URIRef("https://example.org/broken"), URIRef("urn:p"), Literal("x"))
     store.replace_graphs({ONTOLOGY_GRAPH: [broken]})  # what an upload of a broken ontology.ttl left
@@ -265,7 +264,7 @@ def test_drop_all_and_named_empty_every_graph_in_one_write_and_the_ontology_come
     DROP ALL), the ontology's too, in one transaction (a 400 for NAMED before: the ontology is a
     named graph); the store stays writable, and the next start writes the ontology again. Named
     alone, the ontology stays refused."""
-    path = copy_store(seeded, tmp_path / "store")
+    path = seeded_copy(seeded, tmp_path / "store")
     settings = Settings(store=f"oxigraph:{path}", token=TOKEN, query_timeout=QUERY_TIMEOUT)
     upd = {**AUTH, "Content-Type": "application/sparql-update"}
     insert = f"INSERT DATA {{ {TRIPLE} }}"  # one triple in the default graph
@@ -341,7 +340,7 @@ def test_replacing_another_sources_graph_needs_replace(writable: Live) -> None:
 
 
 def test_the_cli_needs_replace_and_a_restart_keeps_what_was_decided(seeded: Path, tmp_path: Path) -> None:
-    path = copy_store(seeded, tmp_path / "store")
+    path = seeded_copy(seeded, tmp_path / "store")
     upload = tmp_path / "states.ttl"
     upload.write_text(f"{TRIPLE} .")
     store = f"oxigraph:{path}"
